@@ -1,0 +1,190 @@
+package checks
+
+import (
+	"strings"
+
+	"github.com/fivesafes/fivesafes/checks/internal/pyconv"
+)
+
+// shlexError is how Python's shlex.split(s) (POSIX mode) fails.
+type shlexError uint8
+
+const (
+	shlexOK shlexError = iota
+	shlexNoClosingQuotation
+	shlexNoEscapedChar
+)
+
+// shlexSplit is Python's shlex.split(s): POSIX rules, no comments, splitting
+// on space, TAB, CR and LF only. Quotes group, '' is an empty word, a
+// backslash escapes the next character outside quotes and only " or \
+// inside double quotes; "#" is an ordinary character.
+func shlexSplit(s string) ([]string, shlexError) {
+	var parts []string
+	var tok strings.Builder
+	quoted := false
+	state, escaped := ' ', ' ' // ' ' between words, 'a' in a word, a quote, or '\\'
+	emit := func() {
+		parts = append(parts, tok.String())
+		tok.Reset()
+		quoted = false
+	}
+	for _, c := range s {
+		switch state {
+		case ' ', 'a':
+			switch {
+			case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+				if state == 'a' && (tok.Len() > 0 || quoted) {
+					emit()
+				}
+				state = ' '
+			case c == '\\':
+				escaped, state = 'a', '\\'
+			case c == '\'' || c == '"':
+				state = c
+			default:
+				tok.WriteRune(c)
+				state = 'a'
+			}
+		case '\'', '"':
+			quoted = true
+			switch {
+			case c == state:
+				state = 'a'
+			case state == '"' && c == '\\':
+				escaped, state = '"', '\\'
+			default:
+				tok.WriteRune(c)
+			}
+		case '\\':
+			if escaped == '"' && c != '\\' && c != '"' {
+				tok.WriteByte('\\')
+			}
+			tok.WriteRune(c)
+			state = escaped
+		}
+	}
+	switch state {
+	case '\'', '"':
+		return nil, shlexNoClosingQuotation
+	case '\\':
+		return nil, shlexNoEscapedChar
+	case 'a':
+		if tok.Len() > 0 || quoted {
+			emit()
+		}
+	}
+	return parts, shlexOK
+}
+
+func cut(s string, sep byte) (before, after string, found bool) {
+	if i := strings.IndexByte(s, sep); i >= 0 {
+		return s[:i], s[i+1:], true
+	}
+	return s, "", false
+}
+
+// validTag is re.match(r"^((v[\d.]+(-pre)?)|dev|latest)$", tag), where \d
+// is any Unicode decimal digit and $ also matches before a final newline.
+func validTag(tag string) bool {
+	tag = strings.TrimSuffix(tag, "\n")
+	switch tag {
+	case "dev", "latest":
+		return true
+	}
+	rest, ok := strings.CutPrefix(tag, "v")
+	if !ok {
+		return false
+	}
+	rest = strings.TrimSuffix(rest, "-pre")
+	if rest == "" {
+		return false
+	}
+	for _, r := range rest {
+		if r != '.' && pyconv.DecimalValue(r) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// matchesImageCommand is re.match(image + r":\S+ " + command, run) for the
+// reference's cohortextractor and ehrQL triggers: the image and a tag, one
+// literal space, then the command as a prefix.
+func matchesImageCommand(run string, images []string, commands []string) bool {
+	for _, image := range images {
+		rest, ok := strings.CutPrefix(run, image+":")
+		if !ok {
+			continue
+		}
+		end := strings.IndexFunc(rest, pyconv.IsSpace)
+		if end <= 0 || rest[end] != ' ' {
+			return false
+		}
+		after := rest[end+1:]
+		for _, cmd := range commands {
+			if strings.HasPrefix(after, cmd) {
+				return true
+			}
+		}
+		return false
+	}
+	return false
+}
+
+var (
+	cohortImages   = []string{"cohortextractor"}
+	cohortCommands = []string{"generate_cohort"}
+	ehrqlImages    = []string{"ehrql", "databuilder"}
+	ehrqlCommands  = []string{"generate-dataset", "generate_dataset"}
+)
+
+// isDatabaseAction is the reference's Action.is_database_action.
+func isDatabaseAction(parts []string) bool {
+	if len(parts) == 0 {
+		return false
+	}
+	image, _, _ := cut(parts[0], ':')
+	if image == "sqlrunner" {
+		return true
+	}
+	if len(parts) < 2 {
+		return false
+	}
+	switch image {
+	case "ehrql":
+		return parts[1] == "generate-dataset" || parts[1] == "generate-measures"
+	case "cohortextractor":
+		return parts[1] == "generate_cohort" || parts[1] == "generate_codelist_report"
+	case "databuilder":
+		return parts[1] == "generate-dataset"
+	}
+	return false
+}
+
+// outputArgument finds the ehrQL --output value the way the reference does:
+// the first part equal to "--output" (the value is the next part, or "" at
+// the end) or starting with "--output=".
+func outputArgument(parts []string) string {
+	for i, p := range parts {
+		if p == "--output" {
+			if i+1 < len(parts) {
+				return parts[i+1]
+			}
+			return ""
+		}
+		if v, ok := strings.CutPrefix(p, "--output="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func hasOutputDirArgument(parts []string) bool {
+	for _, p := range parts {
+		if p == "--output-dir" || strings.HasPrefix(p, "--output-dir=") {
+			return true
+		}
+	}
+	return false
+}
