@@ -143,19 +143,17 @@ func truncate(s string, limit int) string {
 	if len(s) <= limit {
 		return s
 	}
-	const note = "\n\n… (truncated: the rest is in the annotations or the full log)"
-	cut := limit - len(note)
-	if cut < 0 {
-		cut = 0
+	const note = "\n\n… (truncated: see the annotations for every problem)"
+	tail := note
+	if limit <= 2*len(note) {
+		tail = "…"
 	}
+	cut := max(limit-len(tail), 0)
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
-	if nl := strings.LastIndexByte(s[:cut], '\n'); nl > cut/2 {
+	if nl := strings.LastIndexByte(s[:cut], '\n'); tail == note && nl > cut/2 {
 		cut = nl
 	}
-	if limit < len(note) {
-		return s[:cut]
-	}
-	return s[:cut] + note
+	return s[:cut] + tail
 }

@@ -45,26 +45,22 @@ func (e *Emulator) checkRunsLocked(r *repo, sha string) []*CheckRun {
 // check_run rerequested.
 func (r *Repo) RerequestCheckRun(id int64, user string) {
 	e := r.e
-	e.mu.Lock()
-	c, ok := e.st.checkRuns[id]
-	if !ok || c.Repo != r.FullName() {
-		e.mu.Unlock()
-		panic(fmt.Sprintf("ghemu: no check run %d in %s", id, r.FullName()))
-	}
-	out := e.checkRunEventLocked(c, "rerequested", user)
-	e.mu.Unlock()
-	e.deliverAll([]outgoing{out})
+	e.act(func() []outgoing {
+		c, ok := e.st.checkRuns[id]
+		if !ok || c.Repo != r.repoLocked().fullName() {
+			panic(fmt.Sprintf("ghemu: no check run %d in %s", id, r.FullName()))
+		}
+		return []outgoing{e.checkRunEventLocked(c, "rerequested", user)}
+	})
 }
 
 // RerequestCheckSuite is user clicking "Re-run all checks" on sha: GitHub
 // sends check_suite rerequested.
 func (r *Repo) RerequestCheckSuite(sha, user string) {
 	e := r.e
-	e.mu.Lock()
-	out := e.checkSuiteEventLocked(e.suiteLocked(r.repoLocked(), sha), "rerequested", user)
-	e.changedLocked()
-	e.mu.Unlock()
-	e.deliverAll([]outgoing{out})
+	e.act(func() []outgoing {
+		return []outgoing{e.checkSuiteEventLocked(e.suiteLocked(r.repoLocked(), sha), "rerequested", user)}
+	})
 }
 
 // WaitCheckRun waits until the newest check run called name on sha is

@@ -147,6 +147,18 @@ func (e *Emulator) WaitFor(ctx context.Context, cond func() bool) error {
 	}
 }
 
+// act makes a change under the lock and then sends the webhooks it
+// produced, outside the lock: the receiver may well call back.
+func (e *Emulator) act(change func() []outgoing) {
+	out := func() []outgoing {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		defer e.changedLocked()
+		return change()
+	}()
+	e.deliverAll(out)
+}
+
 // changedLocked wakes every WaitFor. The caller holds e.mu.
 func (e *Emulator) changedLocked() {
 	close(e.changed)

@@ -16,34 +16,30 @@ import (
 // pull request's number and head SHA.
 func (r *Repo) OpenPR(head, base, title, user string) (number int, headSHA string) {
 	e := r.e
-	e.mu.Lock()
-	rp := r.repoLocked()
-	headRepo, headRef := rp, head
-	if owner, branch, ok := strings.Cut(head, ":"); ok {
-		headRef = branch
-		headRepo, ok = e.st.repos[repoKey(owner+"/"+rp.name)]
-		if !ok {
-			e.mu.Unlock()
-			panic(fmt.Sprintf("ghemu: OpenPR: no fork %s/%s (make it with Fork)", owner, rp.name))
+	e.act(func() []outgoing {
+		rp := r.repoLocked()
+		headRepo, headRef := rp, head
+		if owner, branch, ok := strings.Cut(head, ":"); ok {
+			headRef = branch
+			if headRepo, ok = e.st.repos[repoKey(owner+"/"+rp.name)]; !ok {
+				panic(fmt.Sprintf("ghemu: OpenPR: no fork %s/%s (make it with Fork)", owner, rp.name))
+			}
 		}
-	}
-	if headRepo.branches[headRef] == "" || rp.branches[base] == "" {
-		e.mu.Unlock()
-		panic(fmt.Sprintf("ghemu: OpenPR %s: head %q or base %q is not a branch (Commit to it first)", rp.fullName(), head, base))
-	}
-	rp.nextNumber++
-	e.st.nextPullID++
-	now := e.timestamp()
-	p := &pull{
-		id: e.st.nextPullID, number: rp.nextNumber, title: title, user: user, state: "open",
-		headRepo: headRepo, headRef: headRef, baseRef: base, createdAt: now, updatedAt: now,
-	}
-	rp.pulls[p.number] = p
-	out := e.pullRequestEventLocked(rp, p, "opened", user, nil)
-	e.changedLocked()
-	e.mu.Unlock()
-	e.deliverAll([]outgoing{out})
-	return p.number, p.headSHA()
+		if headRepo.branches[headRef] == "" || rp.branches[base] == "" {
+			panic(fmt.Sprintf("ghemu: OpenPR %s: head %q or base %q is not a branch (Commit to it first)", rp.fullName(), head, base))
+		}
+		rp.nextNumber++
+		e.st.nextPullID++
+		now := e.timestamp()
+		p := &pull{
+			id: e.st.nextPullID, number: rp.nextNumber, title: title, user: user, state: "open",
+			headRepo: headRepo, headRef: headRef, baseRef: base, createdAt: now, updatedAt: now,
+		}
+		rp.pulls[p.number] = p
+		number, headSHA = p.number, p.headSHA()
+		return []outgoing{e.pullRequestEventLocked(rp, p, "opened", user, nil)}
+	})
+	return number, headSHA
 }
 
 // ClosePR closes a pull request and sends pull_request closed.
@@ -52,45 +48,40 @@ func (r *Repo) ClosePR(number int, user string) { r.setPullState(number, "closed
 // ReopenPR reopens a pull request and sends pull_request reopened.
 func (r *Repo) ReopenPR(number int, user string) { r.setPullState(number, "open", user) }
 
-func (r *Repo) setPullState(number int, st, user string) {
+func (r *Repo) setPullState(number int, state, user string) {
 	e := r.e
-	e.mu.Lock()
-	rp := r.repoLocked()
-	p, ok := rp.pulls[number]
-	if !ok {
-		e.mu.Unlock()
-		panic(fmt.Sprintf("ghemu: no pull request %s#%d", rp.fullName(), number))
-	}
-	p.state, p.updatedAt = st, e.timestamp()
-	action := "reopened"
-	if st == "closed" {
-		action, p.closedAt = "closed", p.updatedAt
-	}
-	out := e.pullRequestEventLocked(rp, p, action, user, nil)
-	e.changedLocked()
-	e.mu.Unlock()
-	e.deliverAll([]outgoing{out})
+	e.act(func() []outgoing {
+		rp, p := r.pullLocked(number)
+		p.state, p.updatedAt = state, e.timestamp()
+		action := "reopened"
+		if state == "closed" {
+			action, p.closedAt = "closed", p.updatedAt
+		}
+		return []outgoing{e.pullRequestEventLocked(rp, p, action, user, nil)}
+	})
 }
 
 // LabelPR is user adding label to pull request number: GitHub sends
 // pull_request labeled.
 func (r *Repo) LabelPR(number int, label, user string) {
 	e := r.e
-	e.mu.Lock()
+	e.act(func() []outgoing {
+		rp, p := r.pullLocked(number)
+		if !slices.Contains(p.labels, label) {
+			p.labels = append(p.labels, label)
+		}
+		p.updatedAt = e.timestamp()
+		return []outgoing{e.pullRequestEventLocked(rp, p, "labeled", user, obj{"label": e.labelJSON(rp, label)})}
+	})
+}
+
+func (r *Repo) pullLocked(number int) (*repo, *pull) {
 	rp := r.repoLocked()
 	p, ok := rp.pulls[number]
 	if !ok {
-		e.mu.Unlock()
 		panic(fmt.Sprintf("ghemu: no pull request %s#%d", rp.fullName(), number))
 	}
-	if !slices.Contains(p.labels, label) {
-		p.labels = append(p.labels, label)
-	}
-	p.updatedAt = e.timestamp()
-	out := e.pullRequestEventLocked(rp, p, "labeled", user, obj{"label": e.labelJSON(rp, label)})
-	e.changedLocked()
-	e.mu.Unlock()
-	e.deliverAll([]outgoing{out})
+	return rp, p
 }
 
 // PullRequest returns a snapshot of pull request number.

@@ -136,32 +136,31 @@ func (e *Emulator) commitToBranchLocked(rp *repo, branch string, files map[strin
 // Push commits files to branch as a push would and sends what GitHub sends
 // for it: pull_request synchronize for every open pull request whose head
 // is that branch, then check_suite requested for the new commit.
-func (r *Repo) Push(branch string, files map[string]string) string {
+func (r *Repo) Push(branch string, files map[string]string) (sha string) {
 	e := r.e
-	e.mu.Lock()
-	rp := r.repoLocked()
-	sha, before := e.commitToBranchLocked(rp, branch, files, "Update "+branch)
-	if before == "" {
-		before = strings.Repeat("0", 40)
-	}
-	var out []outgoing
-	for _, base := range e.reposLocked() {
-		for _, p := range sortedPulls(base) {
-			if p.state == "open" && p.headRepo == rp && p.headRef == branch {
-				out = append(out, e.pullRequestEventLocked(base, p, "synchronize", p.user, obj{"before": before, "after": sha}))
+	e.act(func() []outgoing {
+		rp := r.repoLocked()
+		var before string
+		sha, before = e.commitToBranchLocked(rp, branch, files, "Update "+branch)
+		if before == "" {
+			before = strings.Repeat("0", 40)
+		}
+		var out []outgoing
+		for _, base := range e.reposLocked() {
+			for _, p := range sortedPulls(base) {
+				if p.state == "open" && p.headRepo == rp && p.headRef == branch {
+					out = append(out, e.pullRequestEventLocked(base, p, "synchronize", p.user, obj{"before": before, "after": sha}))
+				}
 			}
 		}
-	}
-	pusher := rp.owner
-	if len(out) > 0 {
-		pusher = out[0].sender
-	}
-	suite := e.suiteLocked(rp, sha)
-	suite.headRef, suite.before = branch, before
-	out = append(out, e.checkSuiteEventLocked(suite, "requested", pusher))
-	e.changedLocked()
-	e.mu.Unlock()
-	e.deliverAll(out)
+		pusher := rp.owner
+		if len(out) > 0 {
+			pusher = out[0].sender
+		}
+		suite := e.suiteLocked(rp, sha)
+		suite.headRef, suite.before = branch, before
+		return append(out, e.checkSuiteEventLocked(suite, "requested", pusher))
+	})
 	return sha
 }
 

@@ -63,9 +63,12 @@ func (c *call) ruleBroken(format string, args ...any) reply {
 	return ruleBroken(c.r.Method, c.r.URL.Path, format, args...)
 }
 
-// maxRequestBody is GitHub's limit on a REST request body.
+// maxRequestBody caps a REST request body; the bot never sends one near it.
 const maxRequestBody = 25 << 20
 
+// ServeHTTP answers a REST request as GitHub would: route it by GitHub's
+// description, validate it, apply planned faults, authorize, serve, and
+// validate the answer.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, rawPrefix) {
 		e.serveRawDownload(w, r)
@@ -116,13 +119,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	c := &call{r: r, params: params, body: body}
-	e.mu.Lock()
-	rep, ok := e.authorizeLocked(rt, c)
-	if ok {
-		rep = rt.handle(e, c)
-	}
-	e.mu.Unlock()
+	rep := e.serveLocked(rt, &call{r: r, params: params, body: body})
 	if rep.rule != nil {
 		e.specFailure(rep.rule)
 	}
@@ -140,6 +137,16 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	log.Debug("answered", "status", rep.status)
 	writeHeader(w, rep.status, header)
 	_, _ = w.Write(out)
+}
+
+// serveLocked authorizes and runs the handler under the lock.
+func (e *Emulator) serveLocked(rt *route, c *call) reply {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if rep, ok := e.authorizeLocked(rt, c); !ok {
+		return rep
+	}
+	return rt.handle(e, c)
 }
 
 // invalidRequest is GitHub's answer to a request its description rejects:

@@ -142,11 +142,12 @@ func (e *Emulator) repoJSON(r *repo, full bool) obj {
 		"has_pages": false, "has_discussions": false, "archived": false, "disabled": false,
 		"allow_forking": true, "is_template": false, "web_commit_signoff_required": false,
 		"topics": []string{}, "visibility": visibility, "default_branch": r.defaultBranch,
+		"allow_merge_commit": true, "allow_squash_merge": true, "allow_rebase_merge": true,
+		"allow_auto_merge": false, "delete_branch_on_merge": false, "allow_update_branch": false,
+		"custom_properties": obj{},
 	}
 	if full {
 		o["network_count"], o["subscribers_count"] = 0, 0
-		o["allow_merge_commit"], o["allow_squash_merge"], o["allow_rebase_merge"] = true, true, true
-		o["allow_auto_merge"], o["delete_branch_on_merge"], o["allow_update_branch"] = false, false, false
 		if r.parent != nil {
 			root := r.parent
 			for root.parent != nil {

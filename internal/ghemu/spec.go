@@ -56,8 +56,8 @@ func loadRoutes() ([]*route, error) {
 	return spec.routes, spec.err
 }
 
-// SpecLoadTime is how long parsing the embedded description took.
-func SpecLoadTime() time.Duration {
+// specLoadTime is how long parsing the embedded description took.
+func specLoadTime() time.Duration {
 	_, _ = loadRoutes()
 	return spec.took
 }

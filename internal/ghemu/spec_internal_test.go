@@ -73,7 +73,7 @@ func TestRoutesCoverTheOperations(t *testing.T) {
 	if len(routes) != len(openapi.Operations) || len(routes) != len(handlers()) {
 		t.Errorf("%d routes, %d operations, %d handlers", len(routes), len(openapi.Operations), len(handlers()))
 	}
-	t.Logf("embedded description: %d bytes gzipped, parsed in %v", len(trimmedSpec), SpecLoadTime())
+	t.Logf("embedded description: %d bytes gzipped, parsed in %v", len(trimmedSpec), specLoadTime())
 }
 
 func TestResponsesAreValidated(t *testing.T) {

@@ -17,8 +17,9 @@ package yamlx
 //     BOM after the start;
 //   - one document: no directives, no "---" or "..." line;
 //   - block mappings whose keys are single-line plain or quoted scalars of
-//     at most fastMaxKeyLen bytes, no two with the same text, at most one
-//     per mapping resolving to another type than !!str;
+//     at most fastMaxKeyLen bytes, no two with the same text, and none
+//     resolving to another type than !!str unless that cannot make two
+//     keys equal as Python values (see uniqueKeys);
 //   - block sequences, indented or indentless (as a mapping value), with
 //     compact nesting ("- a: b", "- - a");
 //   - plain scalars, multi-line included; single- and double-quoted scalars,
@@ -579,15 +580,20 @@ func (p *fastParser) uniqueKeys(start int) bool {
 	kv := p.stack[start:]
 	n := len(kv) / 2
 	// Keys of other types than str compare as Python values (1 == 1.0 ==
-	// true, 0x1 == 1); one of them among str keys cannot clash. "=" (the
-	// YAML 1.1 value key) turns into a str key in the general path.
-	other := 0
+	// true, 0x1 == 1) and never equal a str. So a single one cannot clash,
+	// nor can ints spelled canonically (2017, 2018) with different texts.
+	// "=" (the YAML 1.1 value key) turns into a str key in the general path.
+	other, nonCanonical := 0, false
 	for i := 0; i < len(kv); i += 2 {
 		if t := kv[i].Tag; t != TagStr {
-			if t == TagValue || other > 0 {
+			if t == TagValue {
 				return false
 			}
 			other++
+			nonCanonical = nonCanonical || t != TagInt || !canonicalInt(kv[i].Value)
+			if other > 1 && nonCanonical {
+				return false
+			}
 		}
 	}
 	if n <= 8 {
@@ -630,6 +636,20 @@ func (p *fastParser) uniqueKeys(start int) bool {
 }
 
 var fastSeed = maphash.MakeSeed()
+
+// canonicalInt reports a decimal integer without sign, underscores or
+// leading zeros: two of them are equal exactly when their texts are.
+func canonicalInt(v string) bool {
+	if v == "" || v[0] == '0' && len(v) > 1 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // value parses the value of a block mapping entry at indentation c, with
 // pos just after the ':' (at offset colonEnd).

@@ -177,7 +177,13 @@ var fastSnippets = []struct {
 	{"unicode", "a: é ü 日本\n日本: 'ñ'\nb: [é, ü]\nc: {é: x}\n\"é\": y\n", 1},
 	{"unicode columns", "é: [a, ü, c]\nü: {x: ñ}\n", 1},
 	{"int key", "2017: a\n2017_b: c\n", 1},
-	{"int keys", "2017: a\n2018: b\n", -1},
+	{"int keys", "2017: a\n2018: b\n0: c\n", 1},
+	{"int keys same value", "1: a\n0x1: b\n", -1},
+	{"int keys leading zero", "1: a\n01: b\n", -1},
+	{"int and float keys", "1: a\n1.0: b\n", -1},
+	{"int and bool keys", "1: a\ntrue: b\n", -1},
+	{"int keys underscore", "10: a\n1_0: b\n", -1},
+	{"one float key", "1.0: a\nb: c\n", 1},
 	{"int and str key", "2017: a\n'2017': b\n", -1},
 	{"bool and null keys", "true: a\n~: b\n", -1},
 	{"value key", "=: a\n", -1},
@@ -331,7 +337,7 @@ func TestFastCorpus(t *testing.T) {
 		if ok {
 			answered++
 			bytesAnswered += len(src)
-		} else if _, err := parseGeneral(src); err == nil {
+		} else if n, err := parseGeneral(src); err == nil && n != nil {
 			declined = append(declined, filepath.Base(name))
 		}
 	}

@@ -1,0 +1,34 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestScenarioShowsBothCheckRuns(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := Start(ctx, Options{Dir: t.TempDir(), SpecFailure: func(err error) { t.Errorf("GitHub would reject: %v", err) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var out bytes.Buffer
+	if err := Scenario(ctx, s, &out); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	for _, want := range []string{
+		"✓ fivesafes / project.yaml — success",
+		"✗ fivesafes / project.yaml — failure",
+		"output/report.pdf is not an allowed file type for moderately_sensitive outputs",
+		"Every step did what it should.",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("transcript lacks %q:\n%s", want, out.String())
+		}
+	}
+	t.Log("\n" + out.String())
+}
