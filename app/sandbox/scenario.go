@@ -104,6 +104,11 @@ func (p *printer) step(format string, args ...any) {
 func (p *printer) checkRun(r ghemu.CheckRun, file string) {
 	mark := map[string]string{"success": "✓", "failure": "✗"}[r.Conclusion]
 	p.say("   %s %s — %s: %s", mark, r.Name, r.Conclusion, r.Output.Title)
+	if r.Conclusion == "success" {
+		for _, l := range strings.Split(strings.TrimSpace(r.Output.Summary), "\n") {
+			p.say("       %s", l)
+		}
+	}
 	lines := strings.Split(file, "\n")
 	for _, a := range r.Annotations {
 		p.say("     %s:%d [%s] %s", a.Path, a.StartLine, a.Level, firstLine(a.Message))
