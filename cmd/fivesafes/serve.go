@@ -29,7 +29,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 2
 	}
 	if *example {
-		fmt.Fprint(stdout, config.Example)
+		io.WriteString(stdout, config.Example)
 		return 0
 	}
 	cfg, err := config.Load(*path, os.Getenv)

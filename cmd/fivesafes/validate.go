@@ -195,4 +195,3 @@ func writeJSONResult(w io.Writer, r checks.Result) {
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(out)
 }
-
