@@ -128,7 +128,7 @@ func (h *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f, err := ParseWebhookFields(body)
 	if err != nil {
 		ctx = logging.Attrs(ctx, logging.KeyDelivery, guid, logging.KeyEvent, event)
-		h.reject(ctx, w, http.StatusBadRequest, rejectMalformed, "the payload is not a JSON object", err)
+		h.reject(ctx, w, http.StatusBadRequest, rejectMalformed, "the payload is not a valid JSON object", err)
 		return
 	}
 

@@ -16,26 +16,29 @@ const (
 )
 
 // shlexSplit is Python's shlex.split(s): POSIX rules, no comments, splitting
-// on space, TAB, CR and LF only. Quotes group, '' is an empty word, a
-// backslash escapes the next character outside quotes and only " or \
-// inside double quotes; "#" is an ordinary character.
+// on space, TAB, CR and LF only. Quotes group, an empty pair of quotes is an
+// empty word, a backslash escapes the next character outside quotes and
+// only " or \ inside double quotes, and "#" is an ordinary character.
+//
+// It works on bytes: every character with a meaning is ASCII, and UTF-8
+// never uses an ASCII byte inside a multi-byte character.
 func shlexSplit(s string) ([]string, shlexError) {
-	var parts []string
-	var tok strings.Builder
-	quoted := false
-	state, escaped := ' ', ' ' // ' ' between words, 'a' in a word, a quote, or '\\'
-	emit := func() {
-		parts = append(parts, tok.String())
-		tok.Reset()
-		quoted = false
+	if !strings.ContainsAny(s, `'"\`) {
+		return splitWhitespace(s, nil), shlexOK
 	}
-	for _, c := range s {
+	var parts []string
+	var tok []byte
+	quoted := false
+	state, escaped := byte(' '), byte(' ') // ' ' between words, 'a' in a word, a quote, or '\\'
+	for i := 0; i < len(s); i++ {
+		c := s[i]
 		switch state {
 		case ' ', 'a':
 			switch {
-			case c == ' ' || c == '\t' || c == '\r' || c == '\n':
-				if state == 'a' && (tok.Len() > 0 || quoted) {
-					emit()
+			case isShellSpace(c):
+				if state == 'a' && (len(tok) > 0 || quoted) {
+					parts = append(parts, string(tok))
+					tok, quoted = tok[:0], false
 				}
 				state = ' '
 			case c == '\\':
@@ -43,7 +46,7 @@ func shlexSplit(s string) ([]string, shlexError) {
 			case c == '\'' || c == '"':
 				state = c
 			default:
-				tok.WriteRune(c)
+				tok = append(tok, c)
 				state = 'a'
 			}
 		case '\'', '"':
@@ -54,13 +57,13 @@ func shlexSplit(s string) ([]string, shlexError) {
 			case state == '"' && c == '\\':
 				escaped, state = '"', '\\'
 			default:
-				tok.WriteRune(c)
+				tok = append(tok, c)
 			}
 		case '\\':
 			if escaped == '"' && c != '\\' && c != '"' {
-				tok.WriteByte('\\')
+				tok = append(tok, '\\')
 			}
-			tok.WriteRune(c)
+			tok = append(tok, c)
 			state = escaped
 		}
 	}
@@ -70,11 +73,50 @@ func shlexSplit(s string) ([]string, shlexError) {
 	case '\\':
 		return nil, shlexNoEscapedChar
 	case 'a':
-		if tok.Len() > 0 || quoted {
-			emit()
+		if len(tok) > 0 || quoted {
+			parts = append(parts, string(tok))
 		}
 	}
 	return parts, shlexOK
+}
+
+func isShellSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// splitWhitespace is shlexSplit for a string without quotes or
+// backslashes, appending to dst.
+func splitWhitespace(s string, dst []string) []string {
+	start := -1
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || isShellSpace(s[i]) {
+			if start >= 0 {
+				dst = append(dst, s[start:i])
+				start = -1
+			}
+		} else if start < 0 {
+			start = i
+		}
+	}
+	return dst
+}
+
+// countWords is the number of words splitWhitespace would return, or
+// quoted when s has a quote or backslash and needs shlexSplit.
+func countWords(s string) (n int, quoted bool) {
+	space := true
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case ' ', '\t', '\r', '\n':
+			space = true
+		case '\'', '"', '\\':
+			return 0, true
+		default:
+			if space {
+				n++
+			}
+			space = false
+		}
+	}
+	return n, false
 }
 
 func cut(s string, sep byte) (before, after string, found bool) {
@@ -108,12 +150,12 @@ func validTag(tag string) bool {
 	return true
 }
 
-// matchesImageCommand is re.match(image + r":\S+ " + command, run) for the
-// reference's cohortextractor and ehrQL triggers: the image and a tag, one
-// literal space, then the command as a prefix.
+// matchesImageCommand is re.match(image + r"\S+ " + command, run) for the
+// reference's cohortextractor and ehrQL triggers: the image, colon and tag,
+// one literal space, then the command as a prefix.
 func matchesImageCommand(run string, images []string, commands []string) bool {
 	for _, image := range images {
-		rest, ok := strings.CutPrefix(run, image+":")
+		rest, ok := strings.CutPrefix(run, image)
 		if !ok {
 			continue
 		}
@@ -133,9 +175,9 @@ func matchesImageCommand(run string, images []string, commands []string) bool {
 }
 
 var (
-	cohortImages   = []string{"cohortextractor"}
+	cohortImages   = []string{"cohortextractor:"}
 	cohortCommands = []string{"generate_cohort"}
-	ehrqlImages    = []string{"ehrql", "databuilder"}
+	ehrqlImages    = []string{"ehrql:", "databuilder:"}
 	ehrqlCommands  = []string{"generate-dataset", "generate_dataset"}
 )
 

@@ -14,8 +14,8 @@ func (v *validator) generateCohort(b *builtAction) {
 	}
 	var dirs []string
 	for _, lo := range b.outputs {
-		for _, e := range lo.entries {
-			dir := parsePosix(e.path.Value).parent().String()
+		for _, path := range lo.paths {
+			dir := parsePosix(path.Value).parent().String()
 			if !contains(dirs, dir) {
 				dirs = append(dirs, dir)
 			}
@@ -47,8 +47,8 @@ func (v *validator) generateDataset(b *builtAction) {
 	var patterns []string
 	for _, lo := range b.outputs {
 		if lo.level == HighlySensitive {
-			for _, e := range lo.entries {
-				patterns = append(patterns, e.path.Value)
+			for _, path := range lo.paths {
+				patterns = append(patterns, path.Value)
 			}
 		}
 	}

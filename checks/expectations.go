@@ -41,8 +41,8 @@ func (v *validator) expectations(root *yamlx.Node) *Expectations {
 	if !ok {
 		v.errorf(key, ruleExpectationsNoSize, "Project `expectations` section must include `population_size` section")
 	}
-	v.keywordKeys(val, "`expectations`", []string{"cls"}, "population_size")
-	v.unexpectedKeys(val, []string{"population_size"}, ruleExpectationsUnexpected, "in project `expectations` section")
+	v.keywordKeys(val, "`expectations`", "", []string{"cls"}, "population_size")
+	v.unexpectedKeys(val, []string{"population_size"}, ruleExpectationsUnexpected, "in project `expectations` section", "")
 	if !ok {
 		return nil
 	}

@@ -1,29 +1,31 @@
 package checks
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/fivesafes/fivesafes/checks/internal/yamlx"
 )
 
 // crossAction runs the checks that need every action built: T7-T11.
-func (v *validator) crossAction(actions *yamlx.Node, built []*builtAction) {
+func (v *validator) crossAction(actions *yamlx.Node, built []builtAction) {
 	if v.version.noCohortExtractor() { // T7
-		for _, b := range built {
-			if b.parts != nil && strings.HasPrefix(b.parts[0], "cohortextractor") {
+		for i := range built {
+			if b := &built[i]; b.parts != nil && strings.HasPrefix(b.parts[0], "cohortextractor") {
 				v.errorf(b.runNode, ruleCohortExtractor, "Action %s uses cohortextractor actions, which are not supported in this version.", b.name)
 			}
 		}
 	}
 	if v.version.noLatestTag() { // T8
-		for _, b := range built {
-			if b.parts != nil && strings.HasSuffix(b.parts[0], ":latest") {
+		for i := range built {
+			if b := &built[i]; b.parts != nil && strings.HasSuffix(b.parts[0], ":latest") {
 				v.errorf(b.runNode, ruleRunLatest, "Action %s uses `%s`, which is not supported. Provide a version e.g. `:v2` instead", b.name, b.parts[0])
 			}
 		}
 	}
 	runs := make(map[string]string, len(built)) // T9
-	for _, b := range built {
+	for i := range built {
+		b := &built[i]
 		if b.parts == nil {
 			continue
 		}
@@ -34,94 +36,107 @@ func (v *validator) crossAction(actions *yamlx.Node, built []*builtAction) {
 		}
 	}
 	if v.version.uniqueOutputPaths() { // T10
-		paths := make(map[string]bool)
-		for _, b := range built {
-			for _, lo := range b.outputs {
-				for _, e := range lo.entries {
-					if paths[e.path.Value] {
-						v.errorf(e.path, rulePathNotUnique, "Output path %s is not unique", e.path.Value)
+		paths := make(map[string]bool, cap(v.pool.outputs))
+		for i := range built {
+			for _, lo := range built[i].outputs {
+				for _, path := range lo.paths {
+					if paths[path.Value] {
+						v.errorf(path, rulePathNotUnique, "Output path %s is not unique", path.Value)
 					}
-					paths[e.path.Value] = true
+					paths[path.Value] = true
 				}
 			}
 		}
 	}
-	names := make(map[string]bool, len(actions.Content)/2) // T11
-	for i := 0; i < len(actions.Content); i += 2 {
-		if k := actions.Content[i]; k.IsString() {
-			names[k.Value] = true
-		}
-	}
-	for _, b := range built {
+	for i := range built { // T11
+		b := &built[i]
 		for _, e := range b.needs {
 			switch {
 			case e.Kind != yamlx.Scalar:
 				v.errorf(e, ruleTypeError, "a `needs` entry of action %s is %s, not an action name", b.name, kindOf(e))
-			case !names[e.Value] && !strings.Contains(e.Value, " "): // A13 reported a space
+			case !v.known(e.Value) && !strings.Contains(e.Value, " "): // A13 reported a space
 				v.errorf(e, ruleNeedsUnknown, "Action `%s` references an unknown action in its `needs` list: %s", b.name, e.Value)
 			}
 		}
 	}
 }
 
+// known reports whether name is the name of an action (Python's `in` on
+// the actions mapping).
+func (v *validator) known(name string) bool {
+	_, ok := v.index[name]
+	return ok
+}
+
 // needsGraph warns about what the reference accepts but no runner can
 // plan: an action that needs itself, a cycle of needs, a repeated entry.
-func (v *validator) needsGraph(built []*builtAction) {
-	index := make(map[string]int, len(built))
-	for i, b := range built {
-		if b.key.IsString() {
-			index[b.name] = i
-		}
-	}
-	edges := make([][]int, len(built))
-	via := make([]map[int]*yamlx.Node, len(built)) // the entry behind each edge
-	for i, b := range built {
-		var seen map[string]bool
-		for _, e := range b.needs {
+func (v *validator) needsGraph(built []builtAction) {
+	var edges [][]need // built when an action needs another
+	for i := range built {
+		b := &built[i]
+		for k, e := range b.needs {
 			if !e.IsString() {
 				continue
 			}
-			if seen[e.Value] {
+			if repeated(b.needs[:k], e.Value) {
 				v.warnf(e, ruleNeedsRepeated, "Action %s lists %s more than once in its `needs`", b.name, e.Value)
 				continue
 			}
-			if seen == nil {
-				seen = map[string]bool{}
-			}
-			seen[e.Value] = true
-			j, ok := index[e.Value]
+			j, ok := v.index[e.Value]
 			switch {
 			case !ok:
 			case j == i:
 				v.warnf(e, ruleNeedsSelf, "Action %s needs itself; the reference accepts this, but it can never run: remove %s from its `needs`", b.name, e.Value)
 			default:
-				edges[i] = append(edges[i], j)
-				if via[i] == nil {
-					via[i] = map[int]*yamlx.Node{}
+				if edges == nil {
+					edges = make([][]need, len(built))
 				}
-				via[i][j] = e
+				if edges[i] == nil {
+					edges[i] = carve(&v.pool.edges, len(b.needs)-k)
+				}
+				edges[i] = append(edges[i], need{to: j, entry: e})
 			}
 		}
+	}
+	if edges == nil {
+		return // no action needs another
 	}
 	for _, scc := range components(edges) {
 		if len(scc) < 2 {
 			continue
 		}
-		cycle := shortestCycle(edges, scc)
+		cycle, last := shortestCycle(edges, scc)
+		if cycle == nil {
+			continue
+		}
 		names := make([]string, len(cycle)+1)
 		for k, i := range cycle {
 			names[k] = built[i].name
 		}
 		names[len(cycle)] = names[0]
-		last := cycle[len(cycle)-1]
-		v.warnf(via[last][cycle[0]], ruleNeedsCycle, "`needs` form a cycle: %s; the reference accepts this, but these actions can never run: break the cycle",
+		v.warnf(last, ruleNeedsCycle, "`needs` form a cycle: %s; the reference accepts this, but these actions can never run: break the cycle",
 			strings.Join(names, " -> "))
 	}
 }
 
-// components returns the strongly connected components of the graph
-// (Tarjan), each listing its nodes.
-func components(edges [][]int) [][]int {
+// need is an edge of the needs graph and the entry that makes it.
+type need struct {
+	to    int
+	entry *yamlx.Node
+}
+
+func repeated(earlier []*yamlx.Node, name string) bool {
+	for _, e := range earlier {
+		if e.IsString() && e.Value == name {
+			return true
+		}
+	}
+	return false
+}
+
+// components returns the strongly connected components of the graph that
+// have two nodes or more (Tarjan), each listing its nodes.
+func components(edges [][]need) [][]int {
 	n := len(edges)
 	index, low := make([]int, n), make([]int, n)
 	onStack := make([]bool, n)
@@ -137,7 +152,8 @@ func components(edges [][]int) [][]int {
 		next++
 		stack = append(stack, u)
 		onStack[u] = true
-		for _, w := range edges[u] {
+		for _, e := range edges[u] {
+			w := e.to
 			if index[w] < 0 {
 				visit(w)
 				low[u] = min(low[u], low[w])
@@ -146,6 +162,11 @@ func components(edges [][]int) [][]int {
 			}
 		}
 		if low[u] == index[u] {
+			if stack[len(stack)-1] == u { // a component of one node: not a cycle
+				stack = stack[:len(stack)-1]
+				onStack[u] = false
+				return
+			}
 			var scc []int
 			for {
 				w := stack[len(stack)-1]
@@ -168,20 +189,21 @@ func components(edges [][]int) [][]int {
 }
 
 // shortestCycle returns the shortest cycle through the first (in file
-// order) node of a strongly connected component, as a node list.
-func shortestCycle(edges [][]int, scc []int) []int {
-	start := scc[0]
-	in := map[int]bool{}
+// order) node of a strongly connected component, and the needs entry that
+// closes it.
+func shortestCycle(edges [][]need, scc []int) ([]int, *yamlx.Node) {
+	start := slices.Min(scc)
+	in := make(map[int]bool, len(scc))
 	for _, u := range scc {
 		in[u] = true
-		start = min(start, u)
 	}
 	prev := map[int]int{start: -1}
 	queue := []int{start}
 	for len(queue) > 0 {
 		u := queue[0]
 		queue = queue[1:]
-		for _, w := range edges[u] {
+		for _, e := range edges[u] {
+			w := e.to
 			if !in[w] {
 				continue
 			}
@@ -190,10 +212,8 @@ func shortestCycle(edges [][]int, scc []int) []int {
 				for x := u; x != -1; x = prev[x] {
 					path = append(path, x)
 				}
-				for l, r := 0, len(path)-1; l < r; l, r = l+1, r-1 {
-					path[l], path[r] = path[r], path[l]
-				}
-				return path
+				slices.Reverse(path)
+				return path, e.entry
 			}
 			if _, seen := prev[w]; !seen {
 				prev[w] = u
@@ -201,5 +221,5 @@ func shortestCycle(edges [][]int, scc []int) []int {
 			}
 		}
 	}
-	return []int{start}
+	return nil, nil // unreachable: a component of two or more nodes has a cycle through each
 }

@@ -57,42 +57,58 @@ func (pp purePosix) withName(name string) purePosix {
 	return purePosix{root: pp.root, parts: parts}
 }
 
-// isPlainRelative reports whether p is already in PurePosixPath's normal
-// form without a root (no empty or "." components), the common case, for
-// which the path's string and last component need no parsing.
-func isPlainRelative(p string) bool {
-	if p == "" || p[0] == '/' || p[len(p)-1] == '/' {
-		return false
+// pathShape is what the path rules need to know about a pattern, found in
+// one pass over its bytes.
+type pathShape struct {
+	backslash, doubleStar, question, bracket bool
+	// plain: relative, with no empty or "." component (so no "//", "./" or
+	// trailing "/"): PurePosixPath leaves such a path as it is.
+	plain     bool
+	dotDot    bool // a ".." component
+	nameStart int  // where the last component starts
+}
+
+func shapeOf(p string) pathShape {
+	s := pathShape{
+		backslash:  strings.IndexByte(p, '\\') >= 0,
+		doubleStar: strings.Contains(p, "**"),
+		question:   strings.IndexByte(p, '?') >= 0,
+		bracket:    strings.IndexByte(p, '[') >= 0,
+		plain:      p != "" && p[0] != '/',
 	}
-	start := 0
-	for i := 0; i <= len(p); i++ {
-		if i == len(p) || p[i] == '/' {
-			if seg := p[start:i]; seg == "" || seg == "." {
-				return false
-			}
-			start = i + 1
+	for start := 0; ; {
+		end := strings.IndexByte(p[start:], '/')
+		last := end < 0
+		if last {
+			end = len(p)
+		} else {
+			end += start
 		}
+		switch p[start:end] {
+		case "", ".":
+			s.plain = false
+		case "..":
+			s.dotDot = true
+		}
+		if last {
+			s.nameStart = start
+			return s
+		}
+		start = end + 1
 	}
-	return true
 }
 
 // pathString is str(PurePosixPath(p)).
 func pathString(p string) string {
-	if isPlainRelative(p) {
+	if shapeOf(p).plain {
 		return p
 	}
 	return parsePosix(p).String()
 }
 
-// pathSuffix is PurePosixPath(p).suffix: from the last dot of the last
-// component, unless that dot is its first or last character.
-func pathSuffix(p string) string {
-	var name string
-	if isPlainRelative(p) {
-		name = p[strings.LastIndexByte(p, '/')+1:]
-	} else {
-		name = parsePosix(p).name()
-	}
+// suffixOf is PurePath.suffix of a last component: from its last dot,
+// unless that dot is its first or last character.
+func suffixOf(name string) string {
 	i := strings.LastIndexByte(name, '.')
 	if i > 0 && i < len(name)-1 {
 		return name[i:]
@@ -127,15 +143,6 @@ func normpath(p string) string {
 		return "."
 	}
 	return out
-}
-
-// isNormal reports normpath(p) == p without building anything in the
-// common case.
-func isNormal(p string) bool {
-	if isPlainRelative(p) && !strings.Contains(p, "..") {
-		return true
-	}
-	return normpath(p) == p
 }
 
 // windowsAbsolute is PureWindowsPath(p).is_absolute() for a path that has

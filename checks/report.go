@@ -116,10 +116,15 @@ func codes(list []string) string {
 	return strings.Join(out, "<br>")
 }
 
+var cellEscaper = strings.NewReplacer("|", `\|`, "\r", " ", "\n", " ")
+
 // code renders s as inline code inside a table cell: a fence longer than
 // any run of backticks in s, pipes escaped, line breaks flattened.
 func code(s string) string {
-	s = strings.NewReplacer("|", `\|`, "\r", " ", "\n", " ").Replace(s)
+	s = cellEscaper.Replace(s)
+	if !strings.Contains(s, "`") {
+		return "`" + s + "`"
+	}
 	fence := "`"
 	for strings.Contains(s, fence) {
 		fence += "`"

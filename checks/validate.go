@@ -1,3 +1,7 @@
+// Package checks validates a study's project.yaml as OpenSAFELY's reference
+// library does (shared/pipeline-spec.md), turns the result into the
+// `fivesafes / project.yaml` check run, and models the pipeline the runner
+// plans jobs from.
 package checks
 
 import (
@@ -58,6 +62,8 @@ type validator struct {
 	seen     map[Problem]bool
 	version  version
 	errors   int
+	pool     pool
+	index    map[string]int // string action name -> position
 }
 
 func (v *validator) add(n *yamlx.Node, sev Severity, rule, msg string) {
@@ -167,7 +173,7 @@ func (v *validator) pipeline(root *yamlx.Node) *Pipeline {
 		v.errorf(root, ruleTypeError, "project.yaml must be a mapping with `version` and `actions`, but it is %s (see %s)", kindOf(root), docsLink)
 		return nil
 	}
-	v.keywordKeys(root, "the top level of project.yaml", []string{"cls"}, "version, actions, expectations")
+	v.keywordKeys(root, "the top level of project.yaml", "", []string{"cls"}, "version, actions, expectations")
 
 	var unexpected []string
 	var firstUnexpected *yamlx.Node
@@ -204,36 +210,41 @@ func (v *validator) pipeline(root *yamlx.Node) *Pipeline {
 		v.errorf(at, ruleActionsNotDict, "Project `actions` section must be a dictionary of key/value pairs")
 		actions = nil
 	}
-	var built []*builtAction
+	var built []builtAction
 	if actions != nil {
-		built = make([]*builtAction, 0, len(actions.Content)/2)
-		for i := 0; i+1 < len(actions.Content); i += 2 { // T6
-			built = append(built, v.action(actions.Content[i], actions.Content[i+1]))
+		n := len(actions.Content) / 2
+		p.Actions = make([]Action, n)
+		built = make([]builtAction, n)
+		fields := v.pool.reserve(actions)
+		v.index = make(map[string]int, n)
+		for i := n - 1; i >= 0; i-- {
+			if k := actions.Content[2*i]; k.IsString() {
+				v.index[k.Value] = i
+			}
+		}
+		for i := range n { // T6
+			v.action(&built[i], &p.Actions[i], actions.Content[2*i], actions.Content[2*i+1], &fields[i])
 		}
 		v.crossAction(actions, built) // T7-T11
 	}
 	p.Expectations = v.expectations(root) // T12
 	v.needsGraph(built)
-
-	p.Actions = make([]Action, 0, len(built))
-	for _, b := range built {
-		p.Actions = append(p.Actions, b.model)
-	}
 	return p
 }
 
 // keywordKeys reports the keys Python cannot pass as keyword arguments:
 // a non-string key ("keywords must be strings") or one that clashes with a
-// parameter of the build method. The reference crashes on both.
-func (v *validator) keywordKeys(m *yamlx.Node, where string, clashes []string, allowed string) {
+// parameter of the build method. The reference crashes on both. The place
+// is where+id, e.g. "action " + "a".
+func (v *validator) keywordKeys(m *yamlx.Node, where, id string, clashes []string, allowed string) {
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k := m.Content[i]
 		switch {
 		case !k.IsString():
-			v.errorf(k, ruleTypeError, "key %s in %s is %s, not text; keys there must be one of: %s",
-				yamlx.Str(k), where, kindOf(k), allowed)
+			v.errorf(k, ruleTypeError, "key %s in %s%s is %s, not text; keys there must be one of: %s",
+				yamlx.Str(k), where, id, kindOf(k), allowed)
 		case contains(clashes, k.Value):
-			v.errorf(k, ruleTypeError, "`%s` is not allowed in %s; use only: %s", k.Value, where, allowed)
+			v.errorf(k, ruleTypeError, "`%s` is not allowed in %s%s; use only: %s", k.Value, where, id, allowed)
 		}
 	}
 }

@@ -110,8 +110,45 @@ func checkRunRules(in *checkRunRequest) string {
 			}
 		}
 	}
-	if in.Actions != nil && len(*in.Actions) > 3 {
-		return "at most 3 actions are accepted"
+	if in.Actions != nil {
+		if len(*in.Actions) > maxActions {
+			return "at most 3 actions are accepted"
+		}
+		for i, a := range *in.Actions {
+			if msg := actionRule(a); msg != "" {
+				return "actions[" + strconv.Itoa(i) + "]: " + msg
+			}
+		}
+	}
+	return ""
+}
+
+// GitHub's limits on a check run's buttons.
+const (
+	maxActions           = 3
+	maxActionLabel       = 20
+	maxActionDescription = 40
+	maxActionIdentifier  = 20
+)
+
+func actionRule(a actionRequest) string {
+	switch {
+	case a.Label == "" || a.Description == "" || a.Identifier == "":
+		return "label, description and identifier are required"
+	case utf8.RuneCountInString(a.Label) > maxActionLabel:
+		return "label is longer than 20 characters"
+	case utf8.RuneCountInString(a.Description) > maxActionDescription:
+		return "description is longer than 40 characters"
+	case utf8.RuneCountInString(a.Identifier) > maxActionIdentifier:
+		return "identifier is longer than 20 characters"
+	}
+	return ""
+}
+
+// runRules are GitHub's rules on the check run a request leaves behind.
+func runRules(run *CheckRun) string {
+	if run.Conclusion == "action_required" && run.DetailsURL == "" {
+		return "details_url is required when the conclusion is action_required"
 	}
 	return ""
 }
@@ -218,6 +255,9 @@ func createCheckRun(e *Emulator, c *call) reply {
 		AppID: e.appID, CheckSuiteID: e.suiteLocked(r, sha).id,
 	}
 	in.apply(run, now)
+	if msg := runRules(run); msg != "" {
+		return c.ruleBroken("%s", msg)
+	}
 	e.st.checkRuns[run.ID] = run
 	e.changedLocked()
 	return jsonReply(http.StatusCreated, e.checkRunJSON(run, false))
@@ -251,7 +291,12 @@ func updateCheckRun(e *Emulator, c *call) reply {
 	if msg := checkRunRules(&in); msg != "" {
 		return c.ruleBroken("%s", msg)
 	}
-	in.apply(run, e.timestamp())
+	next := run.clone()
+	in.apply(&next, e.timestamp())
+	if msg := runRules(&next); msg != "" {
+		return c.ruleBroken("%s", msg)
+	}
+	*run = next
 	run.Updates++
 	e.changedLocked()
 	return jsonReply(http.StatusOK, e.checkRunJSON(run, false))

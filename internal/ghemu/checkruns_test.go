@@ -212,9 +212,9 @@ func TestUnknownEndpointsAreSpecFailures(t *testing.T) {
 	gh := client(t, emu)
 	ctx := context.Background()
 	for _, tc := range []struct{ method, path string }{
-		{"GET", "repos/ana/study/issues/1/comments"}, // real, but not implemented yet
-		{"DELETE", "repos/ana/study/check-runs/1"},   // no such method
-		{"GET", "repos/ana/study/nonsense"},          // no such path
+		{"GET", "repos/ana/study/issues/1/events"}, // real, but not implemented yet
+		{"DELETE", "repos/ana/study/check-runs/1"}, // no such method
+		{"GET", "repos/ana/study/nonsense"},        // no such path
 	} {
 		req, err := gh.NewRequest(ctx, tc.method, tc.path, nil)
 		if err != nil {
@@ -270,5 +270,103 @@ func TestConcurrentClients(t *testing.T) {
 	res, _, err := gh.Checks.ListCheckRunsForRef(context.Background(), "ana", "study", sha, &github.ListCheckRunsOptions{Status: github.Ptr("completed")})
 	if err != nil || res.GetTotal() != 8 {
 		t.Errorf("%d completed runs, %v", res.GetTotal(), err)
+	}
+}
+
+func TestCheckRunButtons(t *testing.T) {
+	emu, repo := start(t)
+	rc := listen(t, emu)
+	gh := client(t, emu)
+	ctx := context.Background()
+	sha := repo.Commit("feature", map[string]string{"a": "1"}, "a")
+	buttons := []*github.CheckRunAction{
+		{Label: "Approve run", Description: "Run the actions ben asked for", Identifier: "approve"},
+		{Label: "Refuse", Description: "Do not run them", Identifier: "refuse"},
+	}
+	run, _, err := gh.Checks.CreateCheckRun(ctx, "ana", "study", github.CreateCheckRunOptions{
+		Name: "fivesafes / run #1 (tpp)", HeadSHA: sha, DetailsURL: github.Ptr("https://fivesafes.example/runs/1"),
+		Conclusion: github.Ptr("action_required"), Actions: buttons,
+		Output: &github.CheckRunOutput{Title: github.Ptr("Needs approval"), Summary: github.Ptr("ben may not run actions")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := emu.CheckRun(run.GetID()); len(got.Actions) != 2 || got.Actions[0].Identifier != "approve" || got.Conclusion != "action_required" {
+		t.Errorf("snapshot %+v", got)
+	}
+	repo.ClickCheckRunAction(run.GetID(), "approve", "ana")
+	got := rc.all()
+	if len(got) != 1 {
+		t.Fatalf("%d events", len(got))
+	}
+	ev, ok := got[0].event.(*github.CheckRunEvent)
+	if !ok || ev.GetAction() != "requested_action" || ev.GetRequestedAction().Identifier != "approve" ||
+		ev.GetSender().GetLogin() != "ana" || ev.GetInstallation().GetID() != installationID ||
+		ev.GetCheckRun().GetID() != run.GetID() || ev.GetCheckRun().GetHeadSHA() != sha {
+		t.Errorf("requested_action %+v", got[0].event)
+	}
+	// The details URL given at creation still counts when an update
+	// asks for action_required again.
+	if _, _, err := gh.Checks.UpdateCheckRun(ctx, "ana", "study", run.GetID(), github.UpdateCheckRunOptions{
+		Name: run.GetName(), Conclusion: github.Ptr("action_required"), Actions: buttons[:1],
+	}); err != nil {
+		t.Errorf("update: %v", err)
+	}
+	func() {
+		defer func() {
+			if r := recover(); r == nil || !strings.Contains(r.(string), "refuse") {
+				t.Errorf("clicking a button the run no longer has: panic %v", r)
+			}
+		}()
+		repo.ClickCheckRunAction(run.GetID(), "refuse", "ana")
+	}()
+}
+
+func TestCheckRunButtonRulesAreEnforced(t *testing.T) {
+	emu, repo, failures := startRecording(t)
+	gh := client(t, emu)
+	sha := repo.Head("main")
+	button := func(label, description, identifier string) *github.CheckRunAction {
+		return &github.CheckRunAction{Label: label, Description: description, Identifier: identifier}
+	}
+	ok := button("Approve run", "Run it", "approve")
+	cases := map[string]struct {
+		opts    github.CreateCheckRunOptions
+		message string
+	}{
+		"action_required without a details URL": {github.CreateCheckRunOptions{Conclusion: github.Ptr("action_required")}, "details_url"},
+		"a label of 21 characters":              {github.CreateCheckRunOptions{Actions: []*github.CheckRunAction{button(strings.Repeat("x", 21), "d", "i")}}, "label"},
+		"a description of 41 characters":        {github.CreateCheckRunOptions{Actions: []*github.CheckRunAction{button("l", strings.Repeat("x", 41), "i")}}, "description"},
+		"an identifier of 21 characters":        {github.CreateCheckRunOptions{Actions: []*github.CheckRunAction{button("l", "d", strings.Repeat("x", 21))}}, "identifier"},
+		"four buttons":                          {github.CreateCheckRunOptions{Actions: []*github.CheckRunAction{ok, ok, ok, ok}}, "3"},
+		"a button without a description":        {github.CreateCheckRunOptions{Actions: []*github.CheckRunAction{button("l", "", "i")}}, "description"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			before := len(failures.list())
+			tc.opts.Name, tc.opts.HeadSHA = "c", sha
+			_, resp, err := gh.Checks.CreateCheckRun(context.Background(), "ana", "study", tc.opts)
+			if resp == nil || resp.StatusCode != http.StatusUnprocessableEntity {
+				t.Fatalf("got %v, want 422", err)
+			}
+			if f := failures.list()[before:]; len(f) != 1 || !strings.Contains(f[0].Error(), tc.message) {
+				t.Errorf("spec failures %v, want one mentioning %q", f, tc.message)
+			}
+		})
+	}
+	run, _, err := gh.Checks.CreateCheckRun(context.Background(), "ana", "study", github.CreateCheckRunOptions{Name: "c", HeadSHA: sha})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(failures.list())
+	_, resp, _ := gh.Checks.UpdateCheckRun(context.Background(), "ana", "study", run.GetID(), github.UpdateCheckRunOptions{Name: "c", Conclusion: github.Ptr("action_required")})
+	if resp == nil || resp.StatusCode != http.StatusUnprocessableEntity || len(failures.list()) != before+1 {
+		t.Errorf("update to action_required without any details URL: %v", resp)
+	}
+	if got, _ := emu.CheckRun(run.GetID()); got.Status != "queued" || got.Updates != 0 {
+		t.Errorf("the refused update changed the run: %+v", got)
+	}
+	if runs := repo.CheckRuns(sha); len(runs) != 1 {
+		t.Errorf("%d check runs, want only the valid one", len(runs))
 	}
 }

@@ -50,7 +50,24 @@ func (r *Repo) RerequestCheckRun(id int64, user string) {
 		if !ok || c.Repo != r.repoLocked().fullName() {
 			panic(fmt.Sprintf("ghemu: no check run %d in %s", id, r.FullName()))
 		}
-		return []outgoing{e.checkRunEventLocked(c, "rerequested", user)}
+		return []outgoing{e.checkRunEventLocked(c, "rerequested", user, nil)}
+	})
+}
+
+// ClickCheckRunAction is user clicking the button identifier of check run
+// id: GitHub sends check_run requested_action. Like GitHub, it offers only
+// the buttons the run has (it panics for another identifier).
+func (r *Repo) ClickCheckRunAction(id int64, identifier, user string) {
+	e := r.e
+	e.act(func() []outgoing {
+		c, ok := e.st.checkRuns[id]
+		if !ok || c.Repo != r.repoLocked().fullName() {
+			panic(fmt.Sprintf("ghemu: no check run %d in %s", id, r.FullName()))
+		}
+		if !slices.ContainsFunc(c.Actions, func(a CheckRunAction) bool { return a.Identifier == identifier }) {
+			panic(fmt.Sprintf("ghemu: ClickCheckRunAction: check run %d has no button %q (it has %+v)", id, identifier, c.Actions))
+		}
+		return []outgoing{e.checkRunEventLocked(c, "requested_action", user, obj{"requested_action": obj{"identifier": identifier}})}
 	})
 }
 

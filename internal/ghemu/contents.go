@@ -127,7 +127,7 @@ func (e *Emulator) dirJSON(r *repo, cm *commit, dir string) []obj {
 	}
 	var out []obj
 	for _, name := range slices.Sorted(maps.Keys(subdirs)) {
-		o := e.contentLinks(r, cm, prefix+name, "dir", treeSHA(subdirs[name]))
+		o := e.contentLinks(r, cm, prefix+name, "dir", hashTree(subdirs[name], nil))
 		o["size"] = 0
 		out = append(out, o)
 	}

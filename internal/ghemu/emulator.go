@@ -1,6 +1,8 @@
 // Package ghemu is an in-process GitHub for end-to-end tests and for
 // `fivesafes sandbox`: it keeps state (installations, repositories and their
-// commits, pull requests, check runs, webhook deliveries), serves the REST
+// commits, Git blobs and trees, issues and pull requests with their
+// comments, reactions, labels, reviews and review requests, check runs,
+// collaborator roles, teams, webhook deliveries), serves the REST
 // endpoints the bot calls, checks every request against GitHub's OpenAPI
 // description, sends signed webhooks the way GitHub does, and can inject
 // faults.
@@ -12,6 +14,21 @@
 //	emu.SetWebhook(bot.URL+"/webhook", secret)
 //	n, sha := repo.OpenPR("feature", "main", "Add study", "ana")
 //	run, err := repo.WaitCheckRun(ctx, sha, "fivesafes / project.yaml")
+//	repo.Comment(n, "ana", "/run all")
+//	reply, err := repo.WaitComment(ctx, n, func(c ghemu.Comment) bool { return c.User == ghemu.AppLogin })
+//
+// Helpers on Repo act like people using GitHub (OpenPR, Push, Comment,
+// Review, LabelPR, ClickCheckRunAction, ...): they change the state, send
+// the webhooks GitHub would send and return once the receiver has answered
+// them. What the app changes through the REST API is announced the same
+// way (its own comments, labels, pull requests and pushes come back as
+// webhooks with sender AppLogin), delivered before the emulator answers
+// the request. A login ending in "[bot]" is a Bot account; any other is a
+// user, who exists once a helper has named them.
+//
+// Adding an endpoint: list it in openapi/operations.go, run go generate
+// here (it trims GitHub's full description into
+// openapi/github-trimmed.json.gz) and register its handler in routes.go.
 package ghemu
 
 //go:generate go run ./cmd/trimspec -spec ../../../shared/github/api.github.com.json.gz -out openapi/github-trimmed.json.gz

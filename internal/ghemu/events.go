@@ -17,6 +17,7 @@ type outgoing struct {
 // owner. Deliveries to a GitHub App always carry installation.id.
 func (e *Emulator) eventLocked(r *repo, event, action, sender string, fields obj) outgoing {
 	out := outgoing{event: event, action: action, sender: sender}
+	e.knowLocked(sender)
 	inst := e.installationLocked(r)
 	if inst == nil {
 		out.skip = fmt.Sprintf("the app is not installed on %s (AddInstallation)", r.owner)
@@ -45,9 +46,11 @@ func (e *Emulator) checkSuiteEventLocked(s *checkSuite, action, sender string) o
 	return e.eventLocked(s.repo, "check_suite", action, sender, obj{"check_suite": e.checkSuiteJSON(s)})
 }
 
-func (e *Emulator) checkRunEventLocked(c *CheckRun, action, sender string) outgoing {
+func (e *Emulator) checkRunEventLocked(c *CheckRun, action, sender string, extra obj) outgoing {
 	r := e.st.repos[repoKey(c.Repo)]
-	return e.eventLocked(r, "check_run", action, sender, obj{"check_run": e.checkRunJSON(c, true)})
+	fields := obj{"check_run": e.checkRunJSON(c, true)}
+	maps.Copy(fields, extra)
+	return e.eventLocked(r, "check_run", action, sender, fields)
 }
 
 // deliverAll sends webhooks in order. Failures are recorded in Deliveries

@@ -2,6 +2,7 @@ package ghemu_test
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -103,3 +104,5 @@ func deref[T any](p *T) T {
 	}
 	return *p
 }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

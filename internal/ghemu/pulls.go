@@ -2,6 +2,7 @@ package ghemu
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"net/http"
@@ -18,28 +19,43 @@ func (r *Repo) OpenPR(head, base, title, user string) (number int, headSHA strin
 	e := r.e
 	e.act(func() []outgoing {
 		rp := r.repoLocked()
-		headRepo, headRef := rp, head
-		if owner, branch, ok := strings.Cut(head, ":"); ok {
-			headRef = branch
-			if headRepo, ok = e.st.repos[repoKey(owner+"/"+rp.name)]; !ok {
-				panic(fmt.Sprintf("ghemu: OpenPR: no fork %s/%s (make it with Fork)", owner, rp.name))
-			}
+		headRepo, headRef, ok := e.headLocked(rp, head)
+		if !ok {
+			panic(fmt.Sprintf("ghemu: OpenPR: no fork %s/%s (make it with Fork)", strings.Split(head, ":")[0], rp.name))
 		}
 		if headRepo.branches[headRef] == "" || rp.branches[base] == "" {
 			panic(fmt.Sprintf("ghemu: OpenPR %s: head %q or base %q is not a branch (Commit to it first)", rp.fullName(), head, base))
 		}
-		rp.nextNumber++
-		e.st.nextPullID++
-		now := e.timestamp()
-		p := &pull{
-			id: e.st.nextPullID, number: rp.nextNumber, title: title, user: user, state: "open",
-			headRepo: headRepo, headRef: headRef, baseRef: base, createdAt: now, updatedAt: now,
-		}
-		rp.pulls[p.number] = p
+		p := e.openPullLocked(rp, headRepo, headRef, base, title, "", user, false)
 		number, headSHA = p.number, p.headSHA()
 		return []outgoing{e.pullRequestEventLocked(rp, p, "opened", user, nil)}
 	})
 	return number, headSHA
+}
+
+// headLocked reads a pull request's head: "branch" of base itself, or
+// "owner:branch" of owner's repository of the same name (base's owner or
+// a fork).
+func (e *Emulator) headLocked(base *repo, head string) (*repo, string, bool) {
+	owner, branch, ok := strings.Cut(head, ":")
+	if !ok {
+		return base, head, true
+	}
+	r, ok := e.st.repos[repoKey(owner+"/"+base.name)]
+	return r, branch, ok
+}
+
+func (e *Emulator) openPullLocked(base, headRepo *repo, headRef, baseRef, title, body, user string, draft bool) *pull {
+	e.knowLocked(user)
+	e.st.nextPullID++
+	mergeable := true
+	p := &pull{
+		issue: e.newIssueLocked(base, title, user), id: e.st.nextPullID,
+		headRepo: headRepo, headRef: headRef, baseRef: baseRef, draft: draft, mergeable: &mergeable,
+	}
+	p.body = body
+	base.pulls[p.number] = p
+	return p
 }
 
 // ClosePR closes a pull request and sends pull_request closed.
@@ -58,20 +74,6 @@ func (r *Repo) setPullState(number int, state, user string) {
 			action, p.closedAt = "closed", p.updatedAt
 		}
 		return []outgoing{e.pullRequestEventLocked(rp, p, action, user, nil)}
-	})
-}
-
-// LabelPR is user adding label to pull request number: GitHub sends
-// pull_request labeled.
-func (r *Repo) LabelPR(number int, label, user string) {
-	e := r.e
-	e.act(func() []outgoing {
-		rp, p := r.pullLocked(number)
-		if !slices.Contains(p.labels, label) {
-			p.labels = append(p.labels, label)
-		}
-		p.updatedAt = e.timestamp()
-		return []outgoing{e.pullRequestEventLocked(rp, p, "labeled", user, obj{"label": e.labelJSON(rp, label)})}
 	})
 }
 
@@ -103,16 +105,146 @@ func sortedPulls(r *repo) []*pull {
 	return out
 }
 
-// getPull serves GET /repos/{owner}/{repo}/pulls/{pull_number}.
-func getPull(e *Emulator, c *call) reply {
-	r, rep, ok := e.repoForCallLocked(c, false)
+// SetMergeable sets what GitHub computed about merging pull request
+// number into its base: true ("clean") or false ("dirty", a conflict).
+// Pull requests start mergeable.
+func (r *Repo) SetMergeable(number int, mergeable bool) {
+	e := r.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	_, p := r.pullLocked(number)
+	p.mergeable, p.mergeablePending = &mergeable, 0
+	e.changedLocked()
+}
+
+// MergeableUnknown makes the next answers requests for pull request number
+// report mergeable null, as GitHub does while it computes mergeability in
+// the background; later ones report what SetMergeable set.
+func (r *Repo) MergeableUnknown(number, answers int) {
+	e := r.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	_, p := r.pullLocked(number)
+	p.mergeablePending = answers
+	e.changedLocked()
+}
+
+// pullForCallLocked finds {pull_number} of the request's repository.
+func (e *Emulator) pullForCallLocked(c *call, write bool) (*repo, *pull, reply, bool) {
+	r, rep, ok := e.repoForCallLocked(c, write)
 	if !ok {
-		return rep
+		return nil, nil, rep, false
 	}
 	n, _ := strconv.Atoi(c.param("pull_number"))
 	p, ok := r.pulls[n]
 	if !ok {
-		return notFound()
+		return nil, nil, notFound(), false
 	}
-	return jsonReply(http.StatusOK, e.pullJSON(r, p))
+	return r, p, reply{}, true
+}
+
+// getPull serves GET /repos/{owner}/{repo}/pulls/{pull_number}.
+func getPull(e *Emulator, c *call) reply {
+	r, p, rep, ok := e.pullForCallLocked(c, false)
+	if !ok {
+		return rep
+	}
+	o := e.pullJSON(r, p)
+	if p.mergeablePending > 0 {
+		p.mergeablePending--
+		o["mergeable"], o["rebaseable"], o["mergeable_state"] = nil, nil, "unknown"
+		e.changedLocked()
+	}
+	return jsonReply(http.StatusOK, o)
+}
+
+// createPull serves POST /repos/{owner}/{repo}/pulls.
+func createPull(e *Emulator, c *call) reply {
+	r, rep, ok := e.repoForCallLocked(c, true)
+	if !ok {
+		return rep
+	}
+	var in struct {
+		Title string `json:"title"`
+		Head  string `json:"head"`
+		Base  string `json:"base"`
+		Body  string `json:"body"`
+		Draft bool   `json:"draft"`
+		Issue *int64 `json:"issue"`
+	}
+	if err := json.Unmarshal(c.body, &in); err != nil {
+		return errorReply(http.StatusBadRequest, "Problems parsing JSON")
+	}
+	if in.Issue != nil {
+		return c.unsupported("turning an issue into a pull request (issue)")
+	}
+	if strings.TrimSpace(in.Title) == "" {
+		return validationFailed("Issue", "title", "missing_field", "")
+	}
+	headRepo, headRef, ok := e.headLocked(r, in.Head)
+	if !ok || headRepo.branches[headRef] == "" {
+		return validationFailed("PullRequest", "head", "invalid", "")
+	}
+	if r.branches[in.Base] == "" {
+		return validationFailed("PullRequest", "base", "invalid", "")
+	}
+	for _, p := range sortedPulls(r) {
+		if p.state == "open" && p.headRepo == headRepo && p.headRef == headRef && p.baseRef == in.Base {
+			return validationFailed("PullRequest", "", "custom",
+				fmt.Sprintf("A pull request already exists for %s:%s.", headRepo.owner, headRef))
+		}
+	}
+	if e.isAncestorLocked(headRepo.branches[headRef], r.branches[in.Base]) {
+		return validationFailed("PullRequest", "", "custom", fmt.Sprintf("No commits between %s and %s", in.Base, in.Head))
+	}
+	p := e.openPullLocked(r, headRepo, headRef, in.Base, in.Title, in.Body, AppLogin, in.Draft)
+	e.changedLocked()
+	o := e.pullJSON(r, p)
+	return reply{
+		status: http.StatusCreated, body: o, header: http.Header{"Location": {o["url"].(string)}},
+		events: []outgoing{e.pullRequestEventLocked(r, p, "opened", AppLogin, nil)},
+	}
+}
+
+// listPulls serves GET /repos/{owner}/{repo}/pulls.
+func listPulls(e *Emulator, c *call) reply {
+	r, rep, ok := e.repoForCallLocked(c, false)
+	if !ok {
+		return rep
+	}
+	state := cmp.Or(c.query("state"), "open")
+	var headRepo *repo
+	var headRef string
+	if head := c.query("head"); head != "" {
+		owner, branch, ok := strings.Cut(head, ":")
+		if !ok {
+			return c.ruleBroken("head %q is not of the form user:ref-name", head)
+		}
+		headRepo, headRef = e.st.repos[repoKey(owner+"/"+r.name)], branch
+		if headRepo == nil {
+			return jsonReply(http.StatusOK, []obj{})
+		}
+	}
+	base := c.query("base")
+	var pulls []*pull
+	for _, p := range sortedPulls(r) {
+		if (state != "all" && p.state != state) || (headRepo != nil && (p.headRepo != headRepo || p.headRef != headRef)) ||
+			(base != "" && p.baseRef != base) {
+			continue
+		}
+		pulls = append(pulls, p)
+	}
+	sortBy := cmp.Or(c.query("sort"), "created")
+	if sortBy == "updated" {
+		slices.SortStableFunc(pulls, func(a, b *pull) int { return a.updatedAt.Compare(b.updatedAt) })
+	}
+	if dir := c.query("direction"); dir == "desc" || (dir == "" && sortBy == "created") {
+		slices.Reverse(pulls)
+	}
+	pg := e.paginate(c, len(pulls))
+	out := []obj{}
+	for _, p := range pulls[pg.lo:pg.hi] {
+		out = append(out, e.pullJSON(r, p))
+	}
+	return reply{status: http.StatusOK, body: out, header: pg.header()}
 }

@@ -37,6 +37,7 @@ func (e *Emulator) AddInstallation(id int64, account string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.st.installations[id] = &Installation{ID: id, Account: account}
+	e.knowLocked(account)
 	e.changedLocked()
 }
 
@@ -61,10 +62,12 @@ func (e *Emulator) createRepoLocked(owner, name string, parent *repo) *repo {
 		panic(fmt.Sprintf("ghemu: repository %s/%s already exists", owner, name))
 	}
 	e.st.nextRepoID++
+	e.knowLocked(owner)
 	now := e.timestamp()
 	r := &repo{
 		id: e.st.nextRepoID, owner: owner, name: name, defaultBranch: "main", parent: parent,
-		branches: map[string]string{}, pulls: map[int]*pull{}, createdAt: now, pushedAt: now,
+		branches: map[string]string{}, pulls: map[int]*pull{}, issues: map[int]*issue{}, roles: map[string]string{},
+		createdAt: now, pushedAt: now,
 	}
 	e.st.repos[key] = r
 	return r
@@ -140,26 +143,10 @@ func (r *Repo) Push(branch string, files map[string]string) (sha string) {
 	e := r.e
 	e.act(func() []outgoing {
 		rp := r.repoLocked()
-		var before string
-		sha, before = e.commitToBranchLocked(rp, branch, files, "Update "+branch)
-		if before == "" {
-			before = strings.Repeat("0", 40)
-		}
-		var out []outgoing
-		for _, base := range e.reposLocked() {
-			for _, p := range sortedPulls(base) {
-				if p.state == "open" && p.headRepo == rp && p.headRef == branch {
-					out = append(out, e.pullRequestEventLocked(base, p, "synchronize", p.user, obj{"before": before, "after": sha}))
-				}
-			}
-		}
-		pusher := rp.owner
-		if len(out) > 0 {
-			pusher = out[0].sender
-		}
-		suite := e.suiteLocked(rp, sha)
-		suite.headRef, suite.before = branch, before
-		return append(out, e.checkSuiteEventLocked(suite, "requested", pusher))
+		before := rp.branches[branch]
+		parent := cmp.Or(before, rp.branches[rp.defaultBranch])
+		sha = e.commitLocked(parent, files, "Update "+branch, rp.owner).sha
+		return e.movedLocked(rp, branch, before, sha, "")
 	})
 	return sha
 }

@@ -38,6 +38,10 @@ type reply struct {
 	// rule is set when the request broke one of GitHub's documented rules
 	// that the description cannot express; it is reported as a spec failure.
 	rule error
+	// events are the webhooks the request caused. They are delivered
+	// before the answer is written, so that a client that got its answer
+	// finds them in Deliveries (GitHub sends them a moment later).
+	events []outgoing
 }
 
 func jsonReply(status int, body any) reply { return reply{status: status, body: body} }
@@ -50,6 +54,30 @@ func errorReply(status int, message string) reply {
 }
 
 func notFound() reply { return errorReply(http.StatusNotFound, "Not Found") }
+
+// validationFailed is GitHub's 422 "Validation Failed" with one error.
+func validationFailed(resource, field, code, message string) reply {
+	er := obj{"resource": resource, "code": code}
+	if field != "" {
+		er["field"] = field
+	}
+	if message != "" {
+		er["message"] = message
+	}
+	return jsonReply(http.StatusUnprocessableEntity, obj{
+		"message": "Validation Failed", "errors": []obj{er},
+		"documentation_url": "https://docs.github.com/rest", "status": "422",
+	})
+}
+
+// unsupported answers a request GitHub would serve but the emulator does
+// not model, and reports it like a spec failure, so that a test cannot
+// pass by accident.
+func (c *call) unsupported(what string) reply {
+	rep := errorReply(http.StatusUnprocessableEntity, "ghemu does not support "+what)
+	rep.rule = fmt.Errorf("%s %s: the emulator does not support %s (extend internal/ghemu)", c.r.Method, c.r.URL.Path, what)
+	return rep
+}
 
 // ruleBroken answers 422 like GitHub and reports the broken rule.
 func ruleBroken(method, path, format string, args ...any) reply {
@@ -72,6 +100,10 @@ const maxRequestBody = 25 << 20
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, rawPrefix) {
 		e.serveRawDownload(w, r)
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, codeloadPrefix) {
+		e.serveCodeload(w, r)
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
@@ -123,6 +155,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rep.rule != nil {
 		e.specFailure(rep.rule)
 	}
+	e.deliverAll(rep.events)
 	if f != nil && f.status != 0 {
 		log.Info("fault injected after the request took effect", "status", f.status)
 		e.writeFault(w, f)
@@ -170,6 +203,9 @@ func (e *Emulator) encode(rep reply) ([]byte, http.Header) {
 	if rep.contentType != "" {
 		h.Set("Content-Type", rep.contentType)
 		return rep.raw, h
+	}
+	if rep.body == nil { // 204, 302: no body at all
+		return nil, h
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -49,12 +50,16 @@ func nodeID(kind string, id int64) string {
 func (e *Emulator) userJSON(login string) obj {
 	id := userID(login)
 	api := e.url + "/users/" + login
+	kind, html := "User", htmlBase+"/"+login
+	if app, ok := strings.CutSuffix(login, "[bot]"); ok {
+		kind, html = "Bot", htmlBase+"/apps/"+app
+	}
 	return obj{
 		"login": login, "id": id, "node_id": nodeID("User", id),
 		"avatar_url":          fmt.Sprintf("https://avatars.githubusercontent.com/u/%d?v=4", id),
 		"gravatar_id":         "",
 		"url":                 api,
-		"html_url":            htmlBase + "/" + login,
+		"html_url":            html,
 		"followers_url":       api + "/followers",
 		"following_url":       api + "/following{/other_user}",
 		"gists_url":           api + "/gists{/gist_id}",
@@ -64,7 +69,7 @@ func (e *Emulator) userJSON(login string) obj {
 		"repos_url":           api + "/repos",
 		"events_url":          api + "/events{/privacy}",
 		"received_events_url": api + "/received_events",
-		"type":                "User",
+		"type":                kind,
 		"user_view_type":      "public",
 		"site_admin":          false,
 	}
@@ -168,6 +173,20 @@ func (e *Emulator) pullJSON(base *repo, p *pull) obj {
 	for _, l := range p.labels {
 		labels = append(labels, e.labelJSON(base, l))
 	}
+	reviewers, teams := []obj{}, []obj{}
+	for _, u := range p.requestedReviewers {
+		reviewers = append(reviewers, e.userJSON(u))
+	}
+	for _, slug := range p.requestedTeams {
+		if t := e.teamLocked(base.owner, slug); t != nil {
+			teams = append(teams, e.teamJSON(t))
+		}
+	}
+	var mergeable any
+	mergeableState := "unknown"
+	if p.mergeable != nil {
+		mergeable, mergeableState = *p.mergeable, map[bool]string{true: "clean", false: "dirty"}[*p.mergeable]
+	}
 	link := func(href string) obj { return obj{"href": href} }
 	return obj{
 		"url": api + "/pulls/" + n, "id": p.id, "node_id": nodeID("PullRequest", p.id),
@@ -176,8 +195,8 @@ func (e *Emulator) pullJSON(base *repo, p *pull) obj {
 		"title": p.title, "user": e.userJSON(p.user), "body": orNull(p.body),
 		"created_at": ts(p.createdAt), "updated_at": ts(p.updatedAt), "closed_at": ts(p.closedAt),
 		"merged_at": nil, "merge_commit_sha": nil, "assignee": nil, "assignees": []obj{},
-		"requested_reviewers": []obj{}, "requested_teams": []obj{}, "labels": labels, "milestone": nil,
-		"draft": false, "commits_url": api + "/pulls/" + n + "/commits",
+		"requested_reviewers": reviewers, "requested_teams": teams, "labels": labels, "milestone": nil,
+		"draft": p.draft, "commits_url": api + "/pulls/" + n + "/commits",
 		"review_comments_url": api + "/pulls/" + n + "/comments",
 		"review_comment_url":  api + "/pulls/comments{/number}",
 		"comments_url":        api + "/issues/" + n + "/comments",
@@ -192,10 +211,21 @@ func (e *Emulator) pullJSON(base *repo, p *pull) obj {
 			"commits":         link(api + "/pulls/" + n + "/commits"),
 			"statuses":        link(api + "/statuses/" + headSHA),
 		},
-		"author_association": "OWNER", "auto_merge": nil, "active_lock_reason": nil,
-		"merged": false, "mergeable": nil, "rebaseable": nil, "mergeable_state": "unknown",
+		"author_association": association(base, p.user), "auto_merge": nil, "active_lock_reason": nil,
+		"merged": false, "mergeable": mergeable, "rebaseable": mergeable, "mergeable_state": mergeableState,
 		"merged_by": nil, "comments": 0, "review_comments": 0, "maintainer_can_modify": false,
 		"commits": 1, "additions": 0, "deletions": 0, "changed_files": 0,
+	}
+}
+
+func (e *Emulator) teamJSON(t *team) obj {
+	api := fmt.Sprintf("%s/organizations/%d/team/%d", e.url, userID(t.org), t.id)
+	return obj{
+		"id": t.id, "node_id": nodeID("Team", t.id), "name": t.slug, "slug": t.slug, "description": nil,
+		"privacy": "closed", "notification_setting": "notifications_enabled", "permission": "pull",
+		"url": api, "html_url": htmlBase + "/orgs/" + t.org + "/teams/" + t.slug,
+		"members_url": api + "/members{/member}", "repositories_url": api + "/repos",
+		"type": "organization", "organization_id": userID(t.org), "parent": nil,
 	}
 }
 
@@ -311,10 +341,10 @@ func (e *Emulator) checkSuiteJSON(s *checkSuite) obj {
 		"rerequestable": true, "runs_rerequestable": true,
 	}
 	if c := e.st.commits[s.headSHA]; c != nil {
-		who := obj{"name": c.author, "email": c.author + "@users.noreply.github.com"}
 		o["head_commit"] = obj{
-			"id": c.sha, "tree_id": c.treeSHA, "message": c.message, "timestamp": ts(c.at),
-			"author": who, "committer": who,
+			"id": c.sha, "tree_id": c.treeSHA, "message": c.message, "timestamp": ts(c.committer.at),
+			"author":    obj{"name": c.author.name, "email": c.author.email},
+			"committer": obj{"name": c.committer.name, "email": c.committer.email},
 		}
 	}
 	return o

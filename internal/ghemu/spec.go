@@ -118,10 +118,15 @@ func buildRoutes(gz []byte) ([]*route, error) {
 	return out, nil
 }
 
-// match returns the path parameters if path fits the route's template.
+// match returns the path parameters if path fits the route's template. A
+// last parameter that may hold slashes may also be left out, as GitHub
+// allows (".../contents" is the root, ".../tarball" the default branch).
 func (rt *route) match(path string) (map[string]string, bool) {
 	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
 	params := map[string]string{}
+	if rt.greedy != "" && len(segs) == len(rt.segments)-1 {
+		segs = append(segs, "")
+	}
 	for i, tmpl := range rt.segments {
 		name, isParam := strings.CutPrefix(tmpl, "{")
 		name = strings.TrimSuffix(name, "}")

@@ -11,9 +11,14 @@ type state struct {
 	installations map[int64]*Installation
 	repos         map[string]*repo // by lower-case full name
 	commits       map[string]*commit
+	trees         map[string]map[string][]byte // tree ID -> the files below it
+	blobs         map[string][]byte
 	checkRuns     map[int64]*CheckRun
 	suites        map[suiteKey]*checkSuite
 	tokens        map[string]token
+	comments      map[int64]*comment
+	users         map[string]string // lower-case login -> login
+	teams         map[string]*team  // by lower-case "org/slug"
 
 	hook       webhook
 	deliveries []Delivery
@@ -21,7 +26,8 @@ type state struct {
 	requests map[string]int // "METHOD /template" -> count
 	faults   []*fault
 
-	nextRepoID, nextPullID, nextCheckRunID, nextSuiteID, nextHookID int64
+	nextRepoID, nextPullID, nextCheckRunID, nextSuiteID, nextHookID      int64
+	nextIssueID, nextCommentID, nextReactionID, nextReviewID, nextTeamID int64
 }
 
 func newState() state {
@@ -29,9 +35,14 @@ func newState() state {
 		installations: map[int64]*Installation{},
 		repos:         map[string]*repo{},
 		commits:       map[string]*commit{},
+		trees:         map[string]map[string][]byte{},
+		blobs:         map[string][]byte{},
 		checkRuns:     map[int64]*CheckRun{},
 		suites:        map[suiteKey]*checkSuite{},
 		tokens:        map[string]token{},
+		comments:      map[int64]*comment{},
+		users:         map[string]string{},
+		teams:         map[string]*team{},
 		requests:      map[string]int{},
 		// IDs start above 2^32 where GitHub's do, so that code storing one
 		// in an int32 fails here and not in production.
@@ -40,6 +51,11 @@ func newState() state {
 		nextCheckRunID: 5_000_000_000,
 		nextSuiteID:    6_000_000_000,
 		nextHookID:     400_000_000,
+		nextIssueID:    3_500_000_000,
+		nextCommentID:  3_000_000_000,
+		nextReactionID: 300_000_000,
+		nextReviewID:   2_500_000_000,
+		nextTeamID:     9_000_000,
 	}
 }
 
@@ -58,6 +74,8 @@ type repo struct {
 	parent        *repo // the repository this one is a fork of
 	branches      map[string]string
 	pulls         map[int]*pull
+	issues        map[int]*issue    // plain issues; pull requests are in pulls
+	roles         map[string]string // lower-case login -> admin, maintain, write, triage, read
 	nextNumber    int
 	createdAt     time.Time
 	pushedAt      time.Time
@@ -67,21 +85,34 @@ func (r *repo) fullName() string { return r.owner + "/" + r.name }
 
 func repoKey(fullName string) string { return strings.ToLower(fullName) }
 
-// pull is a pull request. Its head SHA is wherever its head branch points.
-type pull struct {
-	id        int64
+// issue is an issue, or what a pull request shares with issues: its number,
+// labels and comments.
+type issue struct {
+	issueID   int64
 	number    int
 	title     string
 	body      string
 	user      string
 	state     string // open, closed
-	headRepo  *repo
-	headRef   string
-	baseRef   string
 	labels    []string
 	createdAt time.Time
 	updatedAt time.Time
 	closedAt  time.Time
+}
+
+// pull is a pull request. Its head SHA is wherever its head branch points.
+type pull struct {
+	issue
+	id                 int64
+	headRepo           *repo
+	headRef            string
+	baseRef            string
+	draft              bool
+	mergeable          *bool // nil: GitHub has not computed it
+	mergeablePending   int   // answers that still say mergeable null
+	requestedReviewers []string
+	requestedTeams     []string
+	reviews            []*review
 }
 
 func (p *pull) headSHA() string { return p.headRepo.branches[p.headRef] }
@@ -99,6 +130,13 @@ type PullRequest struct {
 	BaseRef  string
 	BaseSHA  string
 	Labels   []string
+	Body     string
+	Draft    bool
+	// Mergeable is what GET reports once computed (see SetMergeable); nil
+	// means unknown.
+	Mergeable          *bool
+	RequestedReviewers []string // logins whose review is requested and not yet given
+	RequestedTeams     []string // team slugs
 }
 
 func (e *Emulator) pullSnapshot(r *repo, p *pull) PullRequest {
@@ -106,7 +144,17 @@ func (e *Emulator) pullSnapshot(r *repo, p *pull) PullRequest {
 		Number: p.number, ID: p.id, Title: p.title, User: p.user, State: p.state,
 		HeadRepo: p.headRepo.fullName(), HeadRef: p.headRef, HeadSHA: p.headSHA(),
 		BaseRef: p.baseRef, BaseSHA: r.branches[p.baseRef], Labels: slices.Clone(p.labels),
+		Body: p.body, Draft: p.draft, Mergeable: clonePtr(p.mergeable),
+		RequestedReviewers: slices.Clone(p.requestedReviewers), RequestedTeams: slices.Clone(p.requestedTeams),
 	}
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }
 
 // CheckRun is a snapshot of a check run.

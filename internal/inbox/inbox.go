@@ -112,10 +112,13 @@ func (i *Inbox) Close() error {
 	return nil
 }
 
-const deliveryColumns = `guid, event, action, installation_id, repo, order_key, payload, received_at, attempts, last_error`
+const deliveryColumns = `guid, event, action, installation_id, repo, order_key, received_at, attempts, last_error, payload`
 
-// heads selects, for each order key, the seq of its earliest unfinished delivery.
-const heads = `SELECT min(seq) AS seq FROM deliveries WHERE status = 'pending' GROUP BY order_key`
+// heads selects, for each order key, its earliest unfinished delivery (seq)
+// and when that one is due; SQLite takes due from the row min() picked. The
+// partial index covers it.
+const heads = `SELECT min(seq) AS seq, next_attempt_at AS due
+	FROM deliveries WHERE status = 'pending' GROUP BY order_key`
 
 // Ready returns up to limit deliveries that may be handled now: for each
 // order key its earliest unfinished delivery, if that one is due; in receipt
@@ -126,11 +129,12 @@ func (i *Inbox) Ready(ctx context.Context, limit int) ([]Delivery, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
+	// Pick the rows first, then read their payloads: sorting the heads
+	// must not carry every payload along.
 	rows, err := i.db.R.QueryContext(ctx, `SELECT `+deliveryColumns+`
-		FROM (`+heads+`) AS h JOIN deliveries AS d ON d.seq = h.seq
-		WHERE d.next_attempt_at <= ?
-		ORDER BY d.seq
-		LIMIT ?`, i.now().UnixMilli(), limit)
+		FROM (SELECT seq FROM (`+heads+`) WHERE due <= ? ORDER BY seq LIMIT ?) AS h
+		JOIN deliveries USING (seq)
+		ORDER BY seq`, i.now().UnixMilli(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("read ready deliveries: %w", err)
 	}
@@ -154,8 +158,7 @@ func (i *Inbox) Ready(ctx context.Context, limit int) ([]Delivery, error) {
 // order key. ok is false when nothing is unfinished.
 func (i *Inbox) NextDue(ctx context.Context) (due time.Time, ok bool, err error) {
 	var ms sql.NullInt64
-	err = i.db.R.QueryRowContext(ctx, `SELECT min(d.next_attempt_at)
-		FROM (`+heads+`) AS h JOIN deliveries AS d ON d.seq = h.seq`).Scan(&ms)
+	err = i.db.R.QueryRowContext(ctx, `SELECT min(due) FROM (`+heads+`)`).Scan(&ms)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("read next due delivery: %w", err)
 	}
@@ -250,7 +253,7 @@ func scanDelivery(s scanner, extra ...any) (Delivery, error) {
 	var d Delivery
 	var received int64
 	dest := append([]any{&d.GUID, &d.Event, &d.Action, &d.InstallationID, &d.Repo, &d.OrderKey,
-		&d.Payload, &received, &d.Attempts, &d.LastError}, extra...)
+		&received, &d.Attempts, &d.LastError, &d.Payload}, extra...)
 	if err := s.Scan(dest...); err != nil {
 		return Delivery{}, err
 	}

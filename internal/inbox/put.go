@@ -150,7 +150,7 @@ func (i *Inbox) write() {
 }
 
 const insertDelivery = `INSERT INTO deliveries
-	(guid, event, action, installation_id, repo, order_key, payload, received_at, next_attempt_at)
+	(guid, event, action, installation_id, repo, order_key, received_at, next_attempt_at, payload)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (guid) DO NOTHING`
 
@@ -175,7 +175,7 @@ func (i *Inbox) store(insert *sql.Stmt, batch []*putRequest) (int, error) {
 		}
 		d := &req.d
 		ms := d.ReceivedAt.UnixMilli()
-		res, err := stmt.ExecContext(ctx, d.GUID, d.Event, d.Action, d.InstallationID, d.Repo, d.OrderKey, d.Payload, ms, ms)
+		res, err := stmt.ExecContext(ctx, d.GUID, d.Event, d.Action, d.InstallationID, d.Repo, d.OrderKey, ms, ms, d.Payload)
 		if err != nil {
 			return 0, fmt.Errorf("store delivery %s: %w", d.GUID, err)
 		}

@@ -242,3 +242,25 @@ func TestCloseIsIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Under a steady stream of commits a passive checkpoint never catches up on
+// its own; the checkpointer makes the log start over anyway.
+func TestWALStartsOverWhileWritesContinue(t *testing.T) {
+	db := openTest(t, WithCheckpointInterval(2*time.Millisecond), WithWALRewind(1<<20))
+	if _, err := db.W.Exec("CREATE TABLE blobs (b BLOB)"); err != nil {
+		t.Fatal(err)
+	}
+	wal := db.Path() + "-wal"
+	// Write 16 MiB in 64 KiB commits, with no pause for the checkpointer;
+	// alone, the log would grow past 20 MiB.
+	for i := range 256 {
+		if _, err := db.W.Exec("INSERT INTO blobs (b) VALUES (zeroblob(65536))"); err != nil {
+			t.Fatal(err)
+		}
+		if i%64 == 63 {
+			if size := fileSize(t, wal); size > 12<<20 {
+				t.Fatalf("WAL is %d MiB after %d MiB of commits: it never starts over", size>>20, (i+1)>>4)
+			}
+		}
+	}
+}

@@ -42,6 +42,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"hash/maphash"
+	"math/bits"
 	"sync/atomic"
 	"unicode/utf8"
 )
@@ -55,6 +56,11 @@ const (
 	// fastMaxInput: larger inputs are left to the general path and its
 	// limits.
 	fastMaxInput = 4 << 20
+	// Nodes and Content slices are carved from slabs of these sizes:
+	// small enough to waste little at the end of a small file and to come
+	// from the allocator's size classes, large enough to amortise.
+	fastNodeSlab = 128 // 10 KB
+	fastPtrSlab  = 512 // 4 KB
 )
 
 // fastOff makes parseFast decline every input. Tests set it to reach the
@@ -71,11 +77,13 @@ type fastParser struct {
 
 	// column cache: rune column ccCol of offset ccPos on the line at ccLS
 	ccLS, ccPos, ccCol int
-	// line end cache: the line starting at leLS ends at le
-	leLS, le int
-	// keyEnd cache: for a key at kPos, the ':' is at kColon (if kOK)
-	kPos, kColon int
-	kOK          bool
+	// indentation cache: indN spaces start at indPos
+	indPos, indN int
+	// keyEnd cache: for a key at kPos, the ':' is at kColon (if kOK);
+	// if no key, a plain scalar there stops at kStop (if >= 0: the end
+	// of the line or a comment, with no ": " before)
+	kPos, kColon, kStop int
+	kOK                 bool
 
 	nodes  []Node  // slab the nodes are carved from
 	ptrs   []*Node // slab the Content slices are carved from
@@ -98,11 +106,7 @@ func parseFast(src []byte) (n *Node, ok bool) {
 	if !ok {
 		return nil, false
 	}
-	p := fastParser{src: src, str: string(src), line: 1, ascii: ascii, ccLS: -1, leLS: -1, kPos: -1}
-	// About 1.5 nodes per line in real files (1.9 at most).
-	est := bytes.Count(src, []byte{'\n'})*3/2 + 8
-	p.nodes = make([]Node, 0, est)
-	p.ptrs = make([]*Node, 0, est)
+	p := fastParser{src: src, str: string(src), line: 1, ascii: ascii, ccLS: -1, kPos: -1, indPos: -1}
 	p.stack = make([]*Node, 0, 64)
 	return p.document()
 }
@@ -113,28 +117,21 @@ func parseFast(src []byte) (n *Node, ok bool) {
 // U+FFFE/U+FFFF); TAB in particular. It also reports whether src is all
 // ASCII. (Directives and document markers are rejected where lines start.)
 func fastPrecheck(src []byte) (ok, ascii bool) {
-	const (
-		lo7  = 0x7F7F7F7F7F7F7F7F
-		high = 0x8080808080808080
-		ones = 0x0101010101010101
-	)
 	ascii = true
 	n := len(src)
 	for i := 0; i < n; {
-		// Eight bytes at a time while none is below 0x20 (LF excepted)
-		// or above 0x7E. Each test is exact per byte: no carries.
-		for i+8 <= n {
-			w := binary.LittleEndian.Uint64(src[i:])
-			x := w & lo7
-			ctl := ^(x + 0x60*ones) & high // < 0x20
-			nl := x ^ 0x0A*ones
-			isNL := ^((nl + lo7) | nl) & high // == 0x0A
-			del := x ^ lo7
-			isDel := ^((del + lo7) | del) & high // == 0x7F
-			if w&high|ctl&^isNL|isDel != 0 {
+		// Sixteen, then eight bytes at a time while none is below 0x20
+		// (LF excepted) or above 0x7E.
+		for ; i+16 <= n; i += 16 {
+			b := src[i : i+16 : i+16]
+			if fastBadBytes(binary.LittleEndian.Uint64(b[:8]))|fastBadBytes(binary.LittleEndian.Uint64(b[8:])) != 0 {
 				break
 			}
-			i += 8
+		}
+		for ; i+8 <= n; i += 8 {
+			if fastBadBytes(binary.LittleEndian.Uint64(src[i:i+8:i+8])) != 0 {
+				break
+			}
 		}
 		for end := min(i+8, n); i < end; {
 			c := src[i]
@@ -160,6 +157,25 @@ func fastPrecheck(src []byte) (ok, ascii bool) {
 		}
 	}
 	return true, ascii
+}
+
+// fastBadBytes is non-zero if one of the eight bytes in w is below 0x20
+// (LF excepted) or above 0x7E.
+func fastBadBytes(w uint64) uint64 {
+	const (
+		lo7  = 0x7F7F7F7F7F7F7F7F
+		high = 0x8080808080808080
+		ones = 0x0101010101010101
+	)
+	// bytes >= 0x7F (a carry out of a byte >= 0x80 only adds to a word
+	// already flagged)
+	hi := (w | (w + ones)) & high
+	// bytes < 0x20 other than LF: exact per byte, no carries
+	x := w & lo7
+	ctl := ^(x + 0x60*ones) & high
+	nl := x ^ 0x0A*ones
+	isNL := ^((nl + lo7) | nl) & high
+	return hi | ctl&^isNL
 }
 
 // lineStartOK rejects a line starting at i with a directive or a document
@@ -208,24 +224,6 @@ func (p *fastParser) breakAt(i int) {
 	p.pos = i
 }
 
-// lineEnd returns the offset of the line break ending the current line
-// (the one starting at ls), or len(src).
-func (p *fastParser) lineEnd() int {
-	if p.leLS != p.ls {
-		p.leLS = p.ls
-		j := bytes.IndexByte(p.src[p.ls:], '\n')
-		if j < 0 {
-			p.le = len(p.src)
-		} else {
-			p.le = p.ls + j
-			if j > 0 && p.src[p.le-1] == '\r' {
-				p.le--
-			}
-		}
-	}
-	return p.le
-}
-
 // col returns the 0-based column, in characters, of offset i on the current
 // line. Successive calls on one line are incremental, so a long line costs
 // linear time.
@@ -248,7 +246,7 @@ func (p *fastParser) col(i int) int {
 
 func (p *fastParser) newNode(kind Kind, tag, value string, line, col int) *Node {
 	if len(p.nodes) == cap(p.nodes) {
-		p.nodes = make([]Node, 0, 32+cap(p.nodes)/4)
+		p.nodes = make([]Node, 0, fastNodeSlab)
 	}
 	p.nodes = p.nodes[:len(p.nodes)+1]
 	n := &p.nodes[len(p.nodes)-1]
@@ -275,13 +273,18 @@ func (p *fastParser) content(start int) []*Node {
 		return nil
 	}
 	if cap(p.ptrs)-len(p.ptrs) < n {
-		p.ptrs = make([]*Node, 0, max(n, 32+cap(p.ptrs)/4))
+		if n > fastPtrSlab/4 {
+			s := make([]*Node, n)
+			copy(s, p.stack[start:])
+			p.stack = p.stack[:start]
+			return s
+		}
+		p.ptrs = make([]*Node, 0, fastPtrSlab)
 	}
 	l := len(p.ptrs)
 	s := p.ptrs[l : l+n : l+n]
 	copy(s, p.stack[start:])
 	p.ptrs = p.ptrs[:l+n]
-	clear(p.stack[start:])
 	p.stack = p.stack[:start]
 	return s
 }
@@ -292,10 +295,7 @@ func (p *fastParser) content(start int) []*Node {
 // does not handle (a directive or document marker).
 func (p *fastParser) skipEmpty() int {
 	for {
-		i := p.pos
-		for i < len(p.src) && p.src[i] == ' ' {
-			i++
-		}
+		i := p.pos + p.indentOf(p.pos)
 		if i >= len(p.src) {
 			p.pos = i
 			return -1
@@ -346,14 +346,12 @@ func (p *fastParser) finishLine() bool {
 	return false
 }
 
-// isIndicator reports the characters that cannot start a plain scalar (the
-// '-', '?', ':' cases that can are handled by the callers).
-func isIndicator(c byte) bool {
-	switch c {
-	case '-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`':
-		return true
-	}
-	return false
+// indicators are the characters that cannot start a plain scalar (the
+// '-', '?', ':' cases that can are handled by plainStart).
+var indicators = [256]bool{
+	'-': true, '?': true, ':': true, ',': true, '[': true, ']': true, '{': true, '}': true, '#': true,
+	'&': true, '*': true, '!': true, '|': true, '>': true, '\'': true, '"': true, '%': true, '@': true, '`': true,
+	' ': true, '\n': true, '\r': true, // not indicators, but no plain scalar starts there either
 }
 
 // plainStart reports whether a plain scalar in the accepted subset may
@@ -361,10 +359,7 @@ func isIndicator(c byte) bool {
 // not itself special.
 func (p *fastParser) plainStart(i int) bool {
 	c := p.src[i]
-	if c == ' ' || c == '\n' || c == '\r' {
-		return false
-	}
-	if !isIndicator(c) {
+	if !indicators[c] {
 		return true
 	}
 	if c == '-' && !p.blankz(i+1) {
@@ -426,7 +421,7 @@ func (p *fastParser) isKey() bool {
 // keyEnd is keyEnd0 with a one-entry cache (isKey, then key).
 func (p *fastParser) keyEnd() (int, bool) {
 	if p.kPos != p.pos {
-		p.kPos = p.pos
+		p.kPos, p.kStop = p.pos, -1
 		p.kColon, p.kOK = p.keyEnd0()
 	}
 	return p.kColon, p.kOK
@@ -472,35 +467,30 @@ func (p *fastParser) keyEnd0() (int, bool) {
 	if !p.plainStart(i) {
 		return 0, false
 	}
-	le := p.lineEnd()
-	colon := -1
-	for off := i; off < le; {
-		j := bytes.IndexByte(s[off:le], ':')
-		if j < 0 {
+	for j := i; ; j++ {
+		j = findSpecial(s, j)
+		if j >= len(s) {
+			p.kStop = j
 			return 0, false
 		}
-		c := off + j
-		if c+1 == le || s[c+1] == ' ' {
-			colon = c
-			break
-		}
-		off = c + 1
-	}
-	if colon < 0 || colon-i > fastMaxKeyLen {
-		return 0, false
-	}
-	// A comment before the ':' makes it no key.
-	for off := i; off < colon; {
-		j := bytes.IndexByte(s[off:colon], '#')
-		if j < 0 {
-			break
-		}
-		if s[off+j-1] == ' ' {
+		if j-i > fastMaxKeyLen {
 			return 0, false
 		}
-		off += j + 1
+		switch s[j] {
+		case ':':
+			if p.blankz(j + 1) {
+				return j, true
+			}
+		case '#':
+			if s[j-1] == ' ' {
+				p.kStop = j // a comment before any ':'
+				return 0, false
+			}
+		default: // end of line
+			p.kStop = j
+			return 0, false
+		}
 	}
-	return colon, true
 }
 
 // mapping parses a block mapping whose first key is at pos, column c.
@@ -802,34 +792,90 @@ func (p *fastParser) inline(bi int) (*Node, bool) {
 // a key.
 func (p *fastParser) plainLine(i int) (end, stop int, ok bool) {
 	s := p.src
-	stop = p.lineEnd()
-	for off := i; off < stop; {
-		j := bytes.IndexByte(s[off:stop], '#')
-		if j < 0 {
-			break
-		}
-		if s[off+j-1] == ' ' {
-			stop = off + j
-			break
-		}
-		off += j + 1
+	start := i
+	j0 := i
+	if i == p.kPos && !p.kOK && p.kStop >= 0 {
+		j0 = p.kStop // keyEnd0 scanned this line already
 	}
-	for off := i; off < stop; {
-		j := bytes.IndexByte(s[off:stop], ':')
-		if j < 0 {
+	for j := j0; ; j++ {
+		j = findSpecial(s, j)
+		if j >= len(s) {
+			stop = j
 			break
 		}
-		c := off + j
-		if c+1 == len(s) || s[c+1] == ' ' || s[c+1] == '\n' || s[c+1] == '\r' {
-			return 0, 0, false
+		c := s[j]
+		if c == ':' {
+			if p.blankz(j + 1) {
+				return 0, 0, false
+			}
+			continue
 		}
-		off = c + 1
+		if c == '#' && s[j-1] != ' ' {
+			continue
+		}
+		stop = j // a comment or the end of the line
+		if c == '\n' && j > start && s[j-1] == '\r' {
+			stop = j - 1
+		}
+		break
 	}
 	end = stop
-	for end > i && s[end-1] == ' ' {
+	for end > start && s[end-1] == ' ' {
 		end--
 	}
 	return end, stop, true
+}
+
+// findSpecial returns the offset of the first ':', '#' or '\n' in s at or
+// after i, or len(s). (A '\r' is always followed by '\n'.) It tests eight
+// bytes at a time; in each word the lowest flagged byte is exact, which is
+// the one it returns.
+func findSpecial(s []byte, i int) int {
+	const (
+		ones = 0x0101010101010101
+		high = 0x8080808080808080
+	)
+	for ; i+8 <= len(s); i += 8 {
+		w := binary.LittleEndian.Uint64(s[i:])
+		a, b, c := w^(':'*ones), w^('#'*ones), w^('\n'*ones)
+		m := ((a - ones) &^ a) | ((b - ones) &^ b) | ((c - ones) &^ c)
+		if m &= high; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; i < len(s); i++ {
+		switch s[i] {
+		case ':', '#', '\n':
+			return i
+		}
+	}
+	return i
+}
+
+// indentOf is indentAt(p.src, i), remembered for the last i (a line's
+// indentation is looked at by a scalar that might continue on it, then by
+// the collection that goes on there).
+func (p *fastParser) indentOf(i int) int {
+	if i != p.indPos {
+		p.indPos, p.indN = i, indentAt(p.src, i)
+	}
+	return p.indN
+}
+
+// indentAt counts the spaces starting at i.
+func indentAt(s []byte, i int) int {
+	n := 0
+	for i+n+8 <= len(s) {
+		w := binary.LittleEndian.Uint64(s[i+n:]) ^ (' ' * 0x0101010101010101)
+		if w != 0 {
+			return n + bits.TrailingZeros64(w)/8
+		}
+		n += 8
+	}
+	for i+n < len(s) && s[i+n] == ' ' {
+		n++
+	}
+	return n
 }
 
 // plainBlock scans a plain scalar in block context starting at pos,
@@ -853,10 +899,7 @@ func (p *fastParser) plainBlock(bi int) (string, bool) {
 		empties := 0
 		var ind int
 		for {
-			i := p.pos
-			for i < len(p.src) && p.src[i] == ' ' {
-				i++
-			}
+			i := p.pos + p.indentOf(p.pos)
 			if i < len(p.src) && (p.src[i] == '\n' || p.src[i] == '\r') {
 				p.breakAt(i)
 				empties++

@@ -22,8 +22,9 @@ const (
 	// tree, so that an alias bomb fails fast instead of eating memory.
 	MaxExpansion = 1 << 20
 	// maxLocateBytes: beyond this size a syntax error is not located more
-	// precisely than yaml.v3 reports it (locating re-parses prefixes).
-	maxLocateBytes = 1 << 20
+	// precisely than yaml.v3 reports it (locating re-parses prefixes, about
+	// twenty of them).
+	maxLocateBytes = 256 << 10
 )
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
@@ -79,9 +80,17 @@ func parseV3(src []byte) (root *Node, err error) {
 		return nil, locateSyntaxError(src, err)
 	}
 	var next yaml.Node
-	if err := dec.Decode(&next); !errors.Is(err, io.EOF) {
-		return nil, errorf(ErrSyntax, secondDocumentLine(src), 1,
+	switch err := dec.Decode(&next); {
+	case errors.Is(err, io.EOF):
+	case err == nil || secondDocumentLine(src) > 0:
+		line, col := secondDocumentLine(src), 1
+		if line == 0 {
+			line, col = next.Line, 0
+		}
+		return nil, errorf(ErrSyntax, line, col,
 			"expected a single document in the stream, but found another document (a project.yaml holds one document: remove the extra `---`)")
+	default: // text after the document that starts no new one
+		return nil, locateSyntaxError(src, err)
 	}
 	if len(doc.Content) == 0 {
 		return nil, nil
@@ -216,6 +225,9 @@ func secondDocumentLine(src []byte) int {
 // the line is found again by parsing ever longer prefixes.
 func locateSyntaxError(src []byte, err error) *Error {
 	line, msg := splitV3Error(err.Error())
+	if strings.HasPrefix(msg, "did not find expected") && line > 0 {
+		line++ // yaml.v3 reports a parser error's line 0-based
+	}
 	if len(src) <= maxLocateBytes {
 		if l := firstFailingLine(src, msg); l > 0 {
 			line = l
@@ -285,13 +297,23 @@ func firstFailingLine(src []byte, msg string) int {
 	return lo
 }
 
+// safeUnmarshal parses the first document and checks that nothing but
+// further documents follows it.
 func safeUnmarshal(src []byte, n *yaml.Node) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic: %v", r)
 		}
 	}()
-	return yaml.NewDecoder(bytes.NewReader(src)).Decode(n)
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	if err := dec.Decode(n); err != nil {
+		return err
+	}
+	var next yaml.Node
+	if err := dec.Decode(&next); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
 }
 
 // lineEnds returns, for each line, the offset just past its line break.

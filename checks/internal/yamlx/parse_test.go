@@ -108,6 +108,8 @@ func TestParseErrors(t *testing.T) {
 		"two documents":           {"a: 1\n---\nb: 2\n", ErrSyntax, 2, 1, "expected a single document in the stream, but found another document"},
 		"two documents bad":       {"a: 1\n---\nb: [\n", ErrSyntax, 2, 1, "expected a single document"},
 		"content after end":       {"a: 1\n...\nb: 2\n", ErrSyntax, 3, 1, "expected a single document"},
+		"text after a scalar":     {"x: 1\n'a' b\n", ErrSyntax, 2, 1, "could not find expected ':'"},
+		"text after top scalar":   {" '000'0000", ErrSyntax, 1, 0, "did not find expected <document start>"},
 		"mapping values":          {"a: 1\nb: echo x: y\n", ErrSyntax, 2, 10, "mapping values are not allowed here"},
 		"mapping values in plain": {"a:\n  run: r:v2 x\n    km: out/x.csv\n", ErrSyntax, 3, 7, "mapping values are not allowed here"},
 		"bad indentation":         {"a:\n  b:\n    c: 1\n   d: 2\n", ErrSyntax, 4, 4, "did not find expected key"},

@@ -79,7 +79,14 @@ func trim(doc map[string]any, ops []string) (map[string]any, error) {
 			}
 			outPaths[path] = outItem
 		}
-		outItem[strings.ToLower(method)] = strip(operation, "")
+		outOp := strip(operation, "").(map[string]any)
+		errorsMatchEitherAlternative(outOp)
+		if fix, ok := corrections[op]; ok {
+			if err := fix(outOp); err != nil {
+				return nil, fmt.Errorf("operation %q: correction: %w", op, err)
+			}
+		}
+		outItem[strings.ToLower(method)] = outOp
 		queue = append(queue, refs(outItem)...)
 	}
 
@@ -102,6 +109,9 @@ func trim(doc map[string]any, ops []string) (map[string]any, error) {
 			return nil, fmt.Errorf("$ref %q points nowhere", ref)
 		}
 		c = strip(c, "")
+		if kind == "responses" {
+			errorsMatchEitherAlternative(map[string]any{"responses": map[string]any{name: c}})
+		}
 		if outComponents[kind] == nil {
 			outComponents[kind] = map[string]any{}
 		}
@@ -183,4 +193,52 @@ func refs(v any) []string {
 	}
 	walk(v, "")
 	return out
+}
+
+// corrections widen the description where it is narrower than GitHub, so
+// that a request GitHub accepts is not reported as a spec failure. Each
+// says what GitHub accepts and who sends it.
+var corrections = map[string]func(op map[string]any) error{
+	// GitHub also takes a bare array of label names, or of {"name": ...}
+	// objects (older descriptions listed both forms); go-github's
+	// AddLabelsToIssue sends the array of names.
+	"POST /repos/{owner}/{repo}/issues/{issue_number}/labels": func(op map[string]any) error {
+		body, _ := op["requestBody"].(map[string]any)
+		content, _ := body["content"].(map[string]any)
+		media, _ := content["application/json"].(map[string]any)
+		schema, _ := media["schema"].(map[string]any)
+		oneOf, ok := schema["oneOf"].([]any)
+		if !ok {
+			return fmt.Errorf("the request body has no oneOf to extend")
+		}
+		schema["oneOf"] = append(oneOf,
+			map[string]any{"type": "array", "minItems": json.Number("1"), "items": map[string]any{"type": "string"}},
+			map[string]any{"type": "array", "minItems": json.Number("1"), "items": map[string]any{
+				"type": "object", "required": []any{"name"}, "properties": map[string]any{"name": map[string]any{"type": "string"}},
+			}},
+		)
+		return nil
+	},
+}
+
+// errorsMatchEitherAlternative turns the oneOf of an error response that
+// offers repository-rule-violation-error beside another error schema into
+// anyOf: every property of either is optional, so each error GitHub sends
+// matches both, and a oneOf would reject them all.
+func errorsMatchEitherAlternative(op map[string]any) {
+	responses, _ := op["responses"].(map[string]any)
+	for _, r := range responses {
+		content, _ := r.(map[string]any)["content"].(map[string]any)
+		for _, media := range content {
+			schema, _ := media.(map[string]any)["schema"].(map[string]any)
+			oneOf, ok := schema["oneOf"].([]any)
+			if ok && slices.ContainsFunc(oneOf, func(alt any) bool {
+				m, _ := alt.(map[string]any)
+				return m["$ref"] == "#/components/schemas/repository-rule-violation-error"
+			}) {
+				schema["anyOf"] = oneOf
+				delete(schema, "oneOf")
+			}
+		}
+	}
 }
