@@ -10,7 +10,7 @@ type Metrics struct {
 	// Intake.
 	DeliveriesReceived  prometheus.Counter     // stored and acknowledged with 202
 	DeliveriesDuplicate prometheus.Counter     // GUID already stored, 200
-	DeliveriesRejected  *prometheus.CounterVec // reason: signature, malformed, too_large, store
+	DeliveriesRejected  *prometheus.CounterVec // reason: signature, malformed, too_large, method, store
 	InboxDepth          prometheus.GaugeFunc   // set by NewMetrics' caller via InboxStats
 	InboxOldestAge      prometheus.GaugeFunc
 
