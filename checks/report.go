@@ -64,7 +64,7 @@ func annotation(path string, p Problem) Annotation {
 		Path:      path,
 		StartLine: max(p.Line, 1),
 		Level:     "failure",
-		Title:     truncate(p.Rule, maxAnnotationHead),
+		Title:     truncate(ruleTitle(p.Rule), maxAnnotationHead),
 		Message:   truncate(p.Message, maxAnnotationText),
 	}
 	a.EndLine = a.StartLine

@@ -24,7 +24,7 @@ func TestRenderValid(t *testing.T) {
 		}
 	}
 	want := Annotation{Path: "project.yaml", StartLine: 11, EndLine: 11, StartColumn: 16, EndColumn: 16, Level: "warning",
-		Title: "needs.repeated", Message: "Action b|c lists a more than once in its `needs`"}
+		Title: "needs", Message: "Action b|c lists a more than once in its `needs`"}
 	if len(rep.Annotations) != 1 || rep.Annotations[0] != want {
 		t.Errorf("annotations = %+v", rep.Annotations)
 	}
