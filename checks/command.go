@@ -26,8 +26,11 @@ func shlexSplit(s string) ([]string, shlexError) {
 	if !strings.ContainsAny(s, `'"\`) {
 		return splitWhitespace(s, nil), shlexOK
 	}
-	var parts []string
-	var tok []byte
+	// The words are written one after the other into tok, ending at
+	// ends, and become substrings of one string at the end.
+	var ends []int
+	tok := make([]byte, 0, len(s))
+	start := 0 // of the current word in tok
 	quoted := false
 	state, escaped := byte(' '), byte(' ') // ' ' between words, 'a' in a word, a quote, or '\\'
 	for i := 0; i < len(s); i++ {
@@ -36,9 +39,9 @@ func shlexSplit(s string) ([]string, shlexError) {
 		case ' ', 'a':
 			switch {
 			case isShellSpace(c):
-				if state == 'a' && (len(tok) > 0 || quoted) {
-					parts = append(parts, string(tok))
-					tok, quoted = tok[:0], false
+				if state == 'a' && (len(tok) > start || quoted) {
+					ends = append(ends, len(tok))
+					start, quoted = len(tok), false
 				}
 				state = ' '
 			case c == '\\':
@@ -73,21 +76,42 @@ func shlexSplit(s string) ([]string, shlexError) {
 	case '\\':
 		return nil, shlexNoEscapedChar
 	case 'a':
-		if len(tok) > 0 || quoted {
-			parts = append(parts, string(tok))
+		if len(tok) > start || quoted {
+			ends = append(ends, len(tok))
 		}
+	}
+	if len(ends) == 0 {
+		return nil, shlexOK
+	}
+	all := string(tok)
+	parts := make([]string, len(ends))
+	from := 0
+	for i, end := range ends {
+		parts[i] = all[from:end]
+		from = end
 	}
 	return parts, shlexOK
 }
 
-func isShellSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+func isShellSpace(c byte) bool { return shellClass[c] == shellSpace }
+
+// shellClass sorts bytes for the word splitters: what is not a space or
+// a quote is an ordinary character.
+const (
+	shellOrdinary uint8 = iota
+	shellSpace
+	shellQuote // ' " \: needs shlexSplit
+)
+
+var shellClass = [256]uint8{' ': shellSpace, '\t': shellSpace, '\r': shellSpace, '\n': shellSpace,
+	'\'': shellQuote, '"': shellQuote, '\\': shellQuote}
 
 // splitWhitespace is shlexSplit for a string without quotes or
 // backslashes, appending to dst.
 func splitWhitespace(s string, dst []string) []string {
 	start := -1
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || isShellSpace(s[i]) {
+	for i := 0; i < len(s); i++ {
+		if shellClass[s[i]] == shellSpace {
 			if start >= 0 {
 				dst = append(dst, s[start:i])
 				start = -1
@@ -96,25 +120,23 @@ func splitWhitespace(s string, dst []string) []string {
 			start = i
 		}
 	}
+	if start >= 0 {
+		dst = append(dst, s[start:])
+	}
 	return dst
 }
 
 // countWords is the number of words splitWhitespace would return, or
 // quoted when s has a quote or backslash and needs shlexSplit.
 func countWords(s string) (n int, quoted bool) {
-	space := true
+	prev := shellSpace
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case ' ', '\t', '\r', '\n':
-			space = true
-		case '\'', '"', '\\':
+		c := shellClass[s[i]]
+		if c == shellQuote {
 			return 0, true
-		default:
-			if space {
-				n++
-			}
-			space = false
 		}
+		n += int(prev &^ c) // a word starts: a space, then an ordinary byte
+		prev = c
 	}
 	return n, false
 }

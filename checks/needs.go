@@ -23,7 +23,8 @@ func (v *validator) crossAction(actions *yamlx.Node, built []builtAction) {
 			}
 		}
 	}
-	runs := make(map[string]string, len(built)) // T9
+	v.pool.runs = reuseMap(v.pool.runs, len(built))
+	runs := v.pool.runs // T9
 	for i := range built {
 		b := &built[i]
 		if b.parts == nil {
@@ -36,7 +37,8 @@ func (v *validator) crossAction(actions *yamlx.Node, built []builtAction) {
 		}
 	}
 	if v.version.uniqueOutputPaths() { // T10
-		paths := make(map[string]bool, cap(v.pool.outputs))
+		v.pool.outPaths = reuseMap(v.pool.outPaths, cap(v.pool.outputs))
+		paths := v.pool.outPaths
 		for i := range built {
 			for _, lo := range built[i].outputs {
 				for _, path := range lo.paths {

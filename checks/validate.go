@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 
 	"github.com/fivesafes/fivesafes/checks/internal/pyconv"
 	"github.com/fivesafes/fivesafes/checks/internal/yamlx"
@@ -26,14 +27,26 @@ func Validate(src []byte) Result {
 			Severity: SeverityError, Rule: ruleFileTooLarge,
 		}}}
 	}
-	root, err := yamlx.Parse(src)
+	s := scratchPool.Get().(*yamlx.Scratch)
+	defer func() {
+		s.Reset() // the Result holds no node: the tree can go
+		scratchPool.Put(s)
+	}()
+	root, err := yamlx.ParseWith(src, s)
 	if err != nil {
 		return Result{Problems: []Problem{yamlProblem(err)}}
 	}
-	v := validator{}
-	p := v.pipeline(root)
-	return v.result(p)
+	pl := validatorPools.Get().(*pool)
+	v := validator{pool: *pl}
+	r := v.result(v.pipeline(root))
+	*pl = v.pool
+	pl.release()
+	validatorPools.Put(pl)
+	return r
 }
+
+// scratchPool recycles the memory parse trees are carved from.
+var scratchPool = sync.Pool{New: func() any { return new(yamlx.Scratch) }}
 
 func yamlProblem(err error) Problem {
 	var ye *yamlx.Error
@@ -214,9 +227,11 @@ func (v *validator) pipeline(root *yamlx.Node) *Pipeline {
 	if actions != nil {
 		n := len(actions.Content) / 2
 		p.Actions = make([]Action, n)
-		built = make([]builtAction, n)
+		built = reuse(v.pool.built, n)[:n]
+		v.pool.built = built
 		fields := v.pool.reserve(actions)
-		v.index = make(map[string]int, n)
+		v.pool.index = reuseMap(v.pool.index, n)
+		v.index = v.pool.index
 		for i := n - 1; i >= 0; i-- {
 			if k := actions.Content[2*i]; k.IsString() {
 				v.index[k.Value] = i

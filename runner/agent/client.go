@@ -67,8 +67,8 @@ func (c *Client) Claim(ctx context.Context, wait time.Duration) (*Task, error) {
 	if status == http.StatusNoContent {
 		return nil, nil
 	}
-	if t.ID == "" || (t.Kind != KindRunJob && t.Kind != KindCancelJob) {
-		return nil, fmt.Errorf("claim: the bot sent a task without an ID or with unknown kind %q: %w", t.Kind, errPermanent)
+	if t.ID == "" {
+		return nil, fmt.Errorf("claim: the bot sent a task without an ID: %w", errPermanent)
 	}
 	return &t, nil
 }

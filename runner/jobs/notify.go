@@ -34,3 +34,12 @@ func (n *Notifier) Notify(backend string) {
 		delete(n.ch, backend)
 	}
 }
+
+// Waiting reports whether someone asked to be woken for backend since the
+// last Notify; for tests and benchmarks that must know an agent is parked.
+func (n *Notifier) Waiting(backend string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	_, ok := n.ch[backend]
+	return ok
+}

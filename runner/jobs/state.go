@@ -1,6 +1,13 @@
 // Package jobs keeps job requests, their jobs and the tasks backend agents
 // claim, in SQLite, and moves jobs through job-runner's states with a pure
 // state machine (Transition).
+//
+// Every Store method is one transaction that appends its audit entries in
+// the same commit: run.requested, run.refused, run.held, run.approved,
+// job.created, job.state (every state or status change, and a cancellation
+// flagged for the agent) and run.finished. Actors are the GitHub login that
+// asked, the backend whose agent reported, or "fivesafes" for the bot's own
+// decisions (a dependency failed, a lease ran out, a job timed out).
 package jobs
 
 import (

@@ -91,24 +91,105 @@ type fastParser struct {
 	buf    []byte  // scratch for scalar values that need building
 	keyTab []int32 // hash table for uniqueKeys
 	ascii  bool    // src is all ASCII: columns are byte offsets
+	// dups are the block mappings built with two keys of the same text
+	// (all keys strings): the general path would reject the document.
+	dups []*Node
+
+	scratch *Scratch // where slabs come from, if not nil
 }
 
 // parseFast parses src if it lies within the subset described above.
 // ok == false means "not answered here", never "invalid".
 func parseFast(src []byte) (n *Node, ok bool) {
+	n, ok, _ = parseFastLine(src)
+	return n, ok
+}
+
+// parseFastLine is parseFast that also reports, when it declines, the line
+// it had reached (0 if it declined before looking at the structure): a
+// hint for where a syntax error is.
+func parseFastLine(src []byte) (n *Node, ok bool, line int) {
+	n, ok, line, dups := parseFastWith(src, nil)
+	if len(dups) > 0 {
+		return nil, false, line
+	}
+	return n, ok, line
+}
+
+// parseFastWith is parseFastLine carving nodes from s, if not nil.
+//
+// When it answers with dups, the tree is what the general path builds up
+// to the duplicate keys in those mappings, which the general path reports
+// (see firstDuplicate).
+func parseFastWith(src []byte, s *Scratch) (n *Node, ok bool, line int, dups []*Node) {
 	if len(src) > fastMaxInput || fastOff.Load() {
-		return nil, false
+		return nil, false, 0, nil
 	}
 	if len(src) >= 3 && src[0] == 0xEF && src[1] == 0xBB && src[2] == 0xBF {
 		src = src[3:]
 	}
 	ok, ascii := fastPrecheck(src)
 	if !ok {
-		return nil, false
+		return nil, false, 0, nil
 	}
-	p := fastParser{src: src, str: string(src), line: 1, ascii: ascii, ccLS: -1, kPos: -1, indPos: -1}
-	p.stack = make([]*Node, 0, 64)
-	return p.document()
+	p := fastParser{src: src, str: string(src), line: 1, ascii: ascii, ccLS: -1, kPos: -1, indPos: -1, scratch: s}
+	if s != nil {
+		p.stack, p.keyTab = s.stack[:0], s.keyTab
+		if cap(p.stack) == 0 {
+			p.stack = make([]*Node, 0, 64)
+		}
+	} else {
+		p.stack = make([]*Node, 0, 64)
+	}
+	n, ok = p.document()
+	if s != nil {
+		s.stack, s.keyTab = p.stack[:0], p.keyTab
+	}
+	if !ok {
+		return nil, false, p.line, nil
+	}
+	return n, ok, p.line, p.dups
+}
+
+// firstDuplicate is the error the general path's converter reports for a
+// tree from the fast path whose mappings dups have duplicate keys: it
+// converts pair after pair, each key, then its value, then checks the key
+// against the earlier ones, so the first duplicate in that order, against
+// the first key of the same text.
+func firstDuplicate(root *Node, dups []*Node) *Error {
+	var walk func(n *Node) *Error
+	walk = func(n *Node) *Error {
+		switch n.Kind {
+		case Sequence:
+			for _, c := range n.Content {
+				if e := walk(c); e != nil {
+					return e
+				}
+			}
+		case Mapping:
+			var first map[string]*Node
+			for _, d := range dups {
+				if d == n {
+					first = make(map[string]*Node, len(n.Content)/2)
+					break
+				}
+			}
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if e := walk(n.Content[i+1]); e != nil {
+					return e
+				}
+				if first != nil {
+					k := n.Content[i]
+					if f, ok := first[k.Value]; ok {
+						return duplicateKey(k, f)
+					}
+					first[k.Value] = k
+				}
+			}
+		}
+		return nil
+	}
+	return walk(root)
 }
 
 // fastPrecheck rejects characters the fast path does not handle: anything
@@ -246,11 +327,16 @@ func (p *fastParser) col(i int) int {
 
 func (p *fastParser) newNode(kind Kind, tag, value string, line, col int) *Node {
 	if len(p.nodes) == cap(p.nodes) {
-		p.nodes = make([]Node, 0, fastNodeSlab)
+		if p.scratch != nil {
+			p.nodes = p.scratch.nodeSlab()
+		} else {
+			p.nodes = make([]Node, 0, fastNodeSlab)
+		}
 	}
 	p.nodes = p.nodes[:len(p.nodes)+1]
 	n := &p.nodes[len(p.nodes)-1]
 	n.Kind, n.Tag, n.Value, n.Line, n.Column = kind, tag, value, line, col+1
+	n.Content = nil // a reused slab (Scratch) is not cleared
 	return n
 }
 
@@ -279,7 +365,11 @@ func (p *fastParser) content(start int) []*Node {
 			p.stack = p.stack[:start]
 			return s
 		}
-		p.ptrs = make([]*Node, 0, fastPtrSlab)
+		if p.scratch != nil {
+			p.ptrs = p.scratch.ptrSlab()
+		} else {
+			p.ptrs = make([]*Node, 0, fastPtrSlab)
+		}
 	}
 	l := len(p.ptrs)
 	s := p.ptrs[l : l+n : l+n]
@@ -524,12 +614,32 @@ func (p *fastParser) mapping(c int) (*Node, bool) {
 			return nil, false
 		}
 	}
+	dup := false
 	if !p.uniqueKeys(start) {
-		return nil, false
+		// Only keys that are all strings are sure to be duplicates
+		// when their texts are equal.
+		if !p.strKeys(start) {
+			return nil, false
+		}
+		dup = true
 	}
 	n := p.newNode(Mapping, TagMap, "", line, col)
 	n.Content = p.content(start)
+	if dup {
+		p.dups = append(p.dups, n)
+	}
 	return n, true
+}
+
+// strKeys reports whether the keys pushed since start are all !!str.
+func (p *fastParser) strKeys(start int) bool {
+	kv := p.stack[start:]
+	for i := 0; i < len(kv); i += 2 {
+		if kv[i].Kind != Scalar || kv[i].Tag != TagStr {
+			return false
+		}
+	}
+	return true
 }
 
 // key parses the key at pos (known to satisfy keyEnd) and consumes it and

@@ -36,10 +36,7 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 // Aliases are expanded by sharing: an aliased node appears in the tree once
 // per use, as the same *Node. Callers must treat the tree as read-only.
 func Parse(src []byte) (*Node, error) {
-	if n, ok := parseFast(src); ok && scalarsConstructible(n) {
-		return n, nil
-	}
-	return parseV3(src)
+	return ParseWith(src, nil)
 }
 
 // scalarsConstructible reports whether every int, float and date in a tree
@@ -60,6 +57,12 @@ func scalarsConstructible(n *Node) bool {
 // parseV3 is the general path: yaml.v3 builds its node tree, which is then
 // converted, checked and expanded.
 func parseV3(src []byte) (root *Node, err error) {
+	return parseV3Hint(src, 0)
+}
+
+// parseV3Hint is parseV3 given the line, if known (else 0), near which a
+// syntax error is likely: it only makes locating one cheaper.
+func parseV3Hint(src []byte, hint int) (root *Node, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			root, err = nil, &Error{Msg: fmt.Sprintf("the YAML reader failed on this file (%v)", r), Kind: ErrSyntax}
@@ -77,7 +80,7 @@ func parseV3(src []byte) (root *Node, err error) {
 		if errors.Is(err, io.EOF) {
 			return nil, nil
 		}
-		return nil, locateSyntaxError(src, err)
+		return nil, locateSyntaxError(src, err, hint)
 	}
 	var next yaml.Node
 	switch err := dec.Decode(&next); {
@@ -90,7 +93,7 @@ func parseV3(src []byte) (root *Node, err error) {
 		return nil, errorf(ErrSyntax, line, col,
 			"expected a single document in the stream, but found another document (a project.yaml holds one document: remove the extra `---`)")
 	default: // text after the document that starts no new one
-		return nil, locateSyntaxError(src, err)
+		return nil, locateSyntaxError(src, err, hint)
 	}
 	if len(doc.Content) == 0 {
 		return nil, nil
@@ -223,13 +226,13 @@ func secondDocumentLine(src []byte) int {
 // where the document stops being well-formed. yaml.v3 reports the line of
 // the enclosing construct (0-based) rather than of the offending token, so
 // the line is found again by parsing ever longer prefixes.
-func locateSyntaxError(src []byte, err error) *Error {
+func locateSyntaxError(src []byte, err error, hint int) *Error {
 	line, msg := splitV3Error(err.Error())
 	if strings.HasPrefix(msg, "did not find expected") && line > 0 {
 		line++ // yaml.v3 reports a parser error's line 0-based
 	}
 	if len(src) <= maxLocateBytes {
-		if l := firstFailingLine(src, msg); l > 0 {
+		if l := firstFailingLine(src, msg, max(line-1, hint)); l > 0 {
 			line = l
 		}
 	}
@@ -270,31 +273,79 @@ func splitV3Error(s string) (int, string) {
 }
 
 // firstFailingLine returns the smallest k such that the first k lines fail
-// to parse with the same message as the whole file, or 0.
-func firstFailingLine(src []byte, msg string) int {
+// to parse with the same message as the whole file, or 0. Whether a prefix
+// fails is monotone in its length in practice, so the search gallops out
+// from hint (the line yaml.v3 reported, at or just before the offending
+// token) and then bisects: a handful of parses of prefixes about as long
+// as the error's line, instead of a bisection over the whole file. The
+// whole input is known to fail with msg (that is how the caller got here).
+func firstFailingLine(src []byte, msg string, hint int) int {
 	ends := lineEnds(src)
+	n := len(ends)
+	if n == 0 {
+		return 0
+	}
 	fails := func(k int) bool {
-		var n yaml.Node
-		err := safeUnmarshal(src[:ends[k-1]], &n)
+		if k >= n {
+			return true
+		}
+		var nd yaml.Node
+		err := safeUnmarshal(src[:ends[k-1]], &nd)
 		if err == nil {
 			return false
 		}
 		_, m := splitV3Error(err.Error())
 		return m == msg
 	}
-	lo, hi := 1, len(ends)
-	if hi == 0 || !fails(hi) {
-		return 0
+	if msg == "did not find expected node content" {
+		// Not monotone often enough to search from the hint: bisect the
+		// whole file, as always.
+		lo, hi := 1, n
+		for lo < hi {
+			mid := (lo + hi) / 2
+			if fails(mid) {
+				hi = mid
+			} else {
+				lo = mid + 1
+			}
+		}
+		return lo
 	}
-	for lo < hi {
-		mid := (lo + hi) / 2
-		if fails(mid) {
-			hi = mid
-		} else {
-			lo = mid + 1
+	k := min(max(hint, 1), n)
+	var ok, bad int // !fails(ok) (0: none known), fails(bad)
+	if fails(k) {
+		bad = k
+		for step := 1; ; step *= 2 {
+			if bad == 1 {
+				return 1
+			}
+			x := max(bad-step, 1)
+			if !fails(x) {
+				ok = x
+				break
+			}
+			bad = x
+		}
+	} else {
+		ok = k
+		for step := 1; ; step *= 2 {
+			x := min(ok+step, n)
+			if fails(x) {
+				bad = x
+				break
+			}
+			ok = x
 		}
 	}
-	return lo
+	for bad-ok > 1 {
+		mid := ok + (bad-ok)/2
+		if fails(mid) {
+			bad = mid
+		} else {
+			ok = mid
+		}
+	}
+	return bad
 }
 
 // safeUnmarshal parses the first document and checks that nothing but

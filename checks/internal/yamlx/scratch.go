@@ -1,0 +1,58 @@
+package yamlx
+
+// Scratch holds the memory the fast path carves trees from, for a caller
+// that parses file after file and drops each tree before the next parse:
+// the node and Content slabs of one parse are cleared and reused by the
+// next, instead of being allocated anew and left to the garbage collector.
+// A Scratch is not safe for concurrent use. The zero value is ready.
+type Scratch struct {
+	nodes  [][]Node
+	ptrs   [][]*Node
+	ni, pi int // slabs handed out since the last Reset
+	stack  []*Node
+	keyTab []int32
+}
+
+// ParseWith is Parse carving the tree from s. The tree is valid until
+// s.Reset; strings in it (Value, Tag) stay valid for good.
+func ParseWith(src []byte, s *Scratch) (*Node, error) {
+	n, ok, line, dups := parseFastWith(src, s)
+	if ok && scalarsConstructible(n) {
+		if len(dups) > 0 {
+			return nil, firstDuplicate(n, dups)
+		}
+		return n, nil
+	}
+	return parseV3Hint(src, line)
+}
+
+// Reset makes the memory of every tree parsed with s since the last Reset
+// available again. Those trees must no longer be used. The slabs are not
+// cleared: the fast path sets every field of a node it hands out, and
+// copies every Content slice in full. (Until reused, they keep strings of
+// old trees alive, which a pooled Scratch bounds.)
+func (s *Scratch) Reset() {
+	s.ni, s.pi = 0, 0
+}
+
+func (s *Scratch) nodeSlab() []Node {
+	if s.ni < len(s.nodes) {
+		s.ni++
+		return s.nodes[s.ni-1][:0]
+	}
+	sl := make([]Node, 0, fastNodeSlab)
+	s.nodes = append(s.nodes, sl)
+	s.ni++
+	return sl
+}
+
+func (s *Scratch) ptrSlab() []*Node {
+	if s.pi < len(s.ptrs) {
+		s.pi++
+		return s.ptrs[s.pi-1][:0]
+	}
+	sl := make([]*Node, 0, fastPtrSlab)
+	s.ptrs = append(s.ptrs, sl)
+	s.pi++
+	return sl
+}
