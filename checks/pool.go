@@ -31,15 +31,12 @@ type pool struct {
 // validatorPools recycles the working memory of Validate.
 var validatorPools = sync.Pool{New: func() any { return new(pool) }}
 
-// release drops what the model owns (it went out with the Result) and
-// what would keep the last tree alive, keeping the working memory.
+// release drops what the model owns (it went out with the Result),
+// keeping the working memory. That is not cleared (reserve clears what it
+// reuses that must start zero): until reused it may keep the last file's
+// nodes and model alive, which the recycling of pools bounds.
 func (p *pool) release() {
 	p.outputs, p.groups, p.needs, p.words = nil, nil, nil, nil
-	clear(p.paths[:cap(p.paths)])
-	clear(p.levels[:cap(p.levels)])
-	clear(p.edges[:cap(p.edges)])
-	clear(p.fields)
-	clear(p.built)
 	p.paths, p.levels, p.edges = p.paths[:0], p.levels[:0], p.edges[:0]
 	p.fields, p.built = p.fields[:0], p.built[:0]
 }

@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/fivesafes/fivesafes/runner/exec"
 )
 
 // command is one subcommand: main only maps its name to a function.
@@ -25,6 +27,7 @@ func commands() []command {
 		{"validate", "check a project.yaml the way the bot will", func(_ context.Context, args []string, stdout, stderr io.Writer) int {
 			return runValidate(args, stdout, stderr)
 		}},
+		{"agent", "run the backend agent in a secure zone (outbound calls to the bot only)", runAgent},
 	}
 }
 
@@ -38,6 +41,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout)
 		return 0
+	}
+	if args[0] == exec.SupervisorCommand { // hidden: the agent re-runs itself to supervise each job
+		return runAgentSupervise(ctx, args[1:], stdout, stderr)
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {

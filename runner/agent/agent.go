@@ -38,7 +38,6 @@ type Agent struct {
 
 // handle is one task being worked on.
 type handle struct {
-	taskID    string
 	stop      context.CancelFunc
 	done      chan struct{}
 	cancelled chan struct{} // closed when a cancel_job task names the job

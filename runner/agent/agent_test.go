@@ -16,12 +16,24 @@ import (
 	"github.com/fivesafes/fivesafes/runner/exec"
 )
 
-const workspace = "acme-study-main"
+// workspace is named as the bot names it: repository and branch.
+const workspace = "acme/study/feature/x"
 
-func newZone(t *testing.T, bot *fakeBot) *Config {
+func wsDir(t *testing.T) string {
+	t.Helper()
+	d, err := WorkspaceDir(workspace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func newZone(t *testing.T, bot *fakeBot) *Config { return zoneFor(t, bot.srv.URL) }
+
+func zoneFor(t *testing.T, botURL string) *Config {
 	base := t.TempDir()
 	return &Config{
-		BotURL:           bot.srv.URL,
+		BotURL:           botURL,
 		Backend:          "test",
 		Token:            testToken,
 		Workers:          2,
@@ -142,7 +154,7 @@ func TestRunsAPipelineEndToEnd(t *testing.T) {
 	wantStages(t, bot, "t2", StagePreparing, StageExecuting, StageFinalizing, StageDone)
 	wantDone(t, done, CodeSucceeded, 0)
 
-	released, err := os.ReadFile(filepath.Join(cfg.MediumPrivacyDir, workspace, "output", "summary.csv"))
+	released, err := os.ReadFile(filepath.Join(cfg.MediumPrivacyDir, wsDir(t), "output", "summary.csv"))
 	if err != nil {
 		t.Fatalf("the summary is not in the medium privacy store: %v", err)
 	}
@@ -159,10 +171,10 @@ func TestRunsAPipelineEndToEnd(t *testing.T) {
 		t.Errorf("summary = %q, want a row for the age column", released)
 	}
 	// The dataset stays in the high privacy store.
-	if _, err := os.Stat(filepath.Join(cfg.MediumPrivacyDir, workspace, "output", "dataset.csv")); err == nil {
+	if _, err := os.Stat(filepath.Join(cfg.MediumPrivacyDir, wsDir(t), "output", "dataset.csv")); err == nil {
 		t.Error("the highly sensitive dataset reached the medium privacy store")
 	}
-	if _, err := os.Stat(filepath.Join(cfg.HighPrivacyDir, workspace, "output", "dataset.csv")); err != nil {
+	if _, err := os.Stat(filepath.Join(cfg.HighPrivacyDir, wsDir(t), "output", "dataset.csv")); err != nil {
 		t.Errorf("the dataset did not stay in the workspace across runs: %v", err)
 	}
 	// One worker: t2 was claimed only once t1 was over.

@@ -6,9 +6,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // fixedBot answers every call with the next of its answers (the last one
@@ -116,5 +118,17 @@ func TestConfigIsPassedAsOneArgument(t *testing.T) {
 		if err != nil || !slices.Equal(got, tc.want) {
 			t.Errorf("%s: argv = %q, %v; want %q", name, got, err, tc.want)
 		}
+	}
+}
+
+func TestClipKeepsMessagesWithinTheBotsLimit(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("é", 3000)
+	got := clip(long + "\x00")
+	if len(got) > maxMessage || !utf8.ValidString(got) || strings.ContainsRune(got, 0) {
+		t.Errorf("clip gave %d bytes, valid %v", len(got), utf8.ValidString(got))
+	}
+	if clip("short\xff") != "short\uFFFD" {
+		t.Errorf("clip(invalid UTF-8) = %q", clip("short\xff"))
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fivesafes/fivesafes/internal/logging"
 	"github.com/fivesafes/fivesafes/runner/exec"
@@ -46,7 +47,7 @@ func (a *Agent) runTask(ctx context.Context, t Task) {
 		}
 		return
 	}
-	h := &handle{taskID: t.ID, stop: stop, done: make(chan struct{}), cancelled: make(chan struct{})}
+	h := &handle{stop: stop, done: make(chan struct{}), cancelled: make(chan struct{})}
 	a.acquire(t.Job.ID, h)
 	defer a.release(t.Job.ID, h)
 	r := &run{a: a, t: t, h: h, log: log}
@@ -119,10 +120,11 @@ func (r *run) do(ctx context.Context) error {
 // prepare fetches the code into the workspace and builds the job's spec.
 func (r *run) prepare(ctx context.Context) (exec.Spec, error) {
 	j := r.t.Job
-	if err := checkName("workspace", j.Workspace); err != nil {
+	ws, err := WorkspaceDir(j.Workspace)
+	if err != nil {
 		return exec.Spec{}, err
 	}
-	workdir := filepath.Join(r.a.cfg.HighPrivacyDir, j.Workspace)
+	workdir := filepath.Join(r.a.cfg.HighPrivacyDir, ws)
 	tarball := filepath.Join(r.a.dir("downloads"), j.ID+".tar.gz")
 	defer os.Remove(tarball)
 	if err := r.a.bot.DownloadCode(ctx, r.t.ID, tarball, r.a.maxTarball); err != nil {
@@ -192,11 +194,15 @@ func (r *run) conclude(ctx context.Context, st exec.Status) error {
 		return r.finish(ctx, CodeTimedOut, "the job ran longer than its timeout", &code, nil)
 	}
 	j := r.t.Job
-	workdir := filepath.Join(r.a.cfg.HighPrivacyDir, j.Workspace)
-	medium := filepath.Join(r.a.cfg.MediumPrivacyDir, j.Workspace)
+	ws, err := WorkspaceDir(j.Workspace)
+	if err != nil {
+		return r.finish(ctx, CodeInternalError, err.Error(), &code, nil)
+	}
+	workdir := filepath.Join(r.a.cfg.HighPrivacyDir, ws)
+	medium := filepath.Join(r.a.cfg.MediumPrivacyDir, ws)
 	var rep outputs.Report
 	var ferr error
-	err := r.renewing(ctx, StageFinalizing, CodeFinalizing, "checking the job's outputs", &code, func(context.Context) error {
+	err = r.renewing(ctx, StageFinalizing, CodeFinalizing, "checking the job's outputs", &code, func(context.Context) error {
 		rep, _, ferr = outputs.Finalize(workdir, medium, j.outputGroups(), r.a.outLimits)
 		return nil
 	})
@@ -219,7 +225,7 @@ func (r *run) conclude(ctx context.Context, st exec.Status) error {
 // finish reports the task done and forgets the job.
 func (r *run) finish(ctx context.Context, code, msg string, exit *int, rep *outputs.Report) error {
 	r.seq++
-	return r.report(ctx, Update{Attempt: r.t.Attempt, Seq: r.seq, Stage: StageDone, StatusCode: code, Message: msg, ExitCode: exit, Results: rep})
+	return r.report(ctx, Update{Attempt: r.t.Attempt, Seq: r.seq, Stage: StageDone, StatusCode: code, Message: clip(msg), ExitCode: exit, Results: rep})
 }
 
 // report sends the final update, recorded first so that a restarted agent
@@ -259,7 +265,7 @@ func (r *run) send(ctx context.Context, stage, code, msg string, exit *int, rep 
 	if err := r.save(); err != nil {
 		r.log.Error("record task", "err", err)
 	}
-	u := Update{Attempt: r.t.Attempt, Seq: r.seq, Stage: stage, StatusCode: code, Message: msg, ExitCode: exit, Results: rep}
+	u := Update{Attempt: r.t.Attempt, Seq: r.seq, Stage: stage, StatusCode: code, Message: clip(msg), ExitCode: exit, Results: rep}
 	a, err := r.a.bot.Update(ctx, r.t.ID, u)
 	switch {
 	case err == nil:
@@ -268,8 +274,6 @@ func (r *run) send(ctx context.Context, stage, code, msg string, exit *int, rep 
 		}
 		return nil
 	case errors.Is(err, ErrStaleAttempt), ctx.Err() != nil:
-		return err
-	case stage == StageDone:
 		return err
 	}
 	r.log.Error("progress update refused", "err", err, "stage", stage)
@@ -343,4 +347,21 @@ func (r *run) renewing(ctx context.Context, stage, code, msg string, exit *int, 
 		return cause
 	}
 	return err
+}
+
+// maxMessage is the bot's limit on an update's message, in bytes.
+const maxMessage = 2000
+
+// clip makes a message the bot accepts: valid UTF-8 without NULs, at most
+// maxMessage bytes.
+func clip(msg string) string {
+	msg = strings.ToValidUTF8(strings.ReplaceAll(msg, "\x00", ""), "\uFFFD")
+	if len(msg) <= maxMessage {
+		return msg
+	}
+	cut := maxMessage - len("…")
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return msg[:cut] + "…"
 }

@@ -94,6 +94,10 @@ type fastParser struct {
 	// dups are the block mappings built with two keys of the same text
 	// (all keys strings): the general path would reject the document.
 	dups []*Node
+	// unconstructible is set when a plain scalar was made whose int,
+	// float or date value cannot be constructed ("+_", 2021-02-30): the
+	// general path reports it. Every scalar but a plain one is a !!str.
+	unconstructible bool
 
 	scratch *Scratch // where slabs come from, if not nil
 }
@@ -145,7 +149,7 @@ func parseFastWith(src []byte, s *Scratch) (n *Node, ok bool, line int, dups []*
 	if s != nil {
 		s.stack, s.keyTab = p.stack[:0], p.keyTab
 	}
-	if !ok {
+	if !ok || p.unconstructible {
 		return nil, false, p.line, nil
 	}
 	return n, ok, p.line, p.dups
@@ -349,7 +353,12 @@ func (p *fastParser) plain(value string, line, col int) (*Node, bool) {
 	if value == "<<" {
 		return nil, false
 	}
-	return p.newNode(Scalar, ResolvePlain(value), value, line, col), true
+	tag := ResolvePlain(value)
+	switch tag {
+	case TagInt, TagFloat, TagTimestamp:
+		p.unconstructible = p.unconstructible || !plainConstructible(tag, value)
+	}
+	return p.newNode(Scalar, tag, value, line, col), true
 }
 
 // content moves the children pushed since start into a Content slice.

@@ -39,21 +39,6 @@ func Parse(src []byte) (*Node, error) {
 	return ParseWith(src, nil)
 }
 
-// scalarsConstructible reports whether every int, float and date in a tree
-// from the fast path can be constructed; where one cannot ("+_",
-// 2021-02-30), the general path reports it.
-func scalarsConstructible(n *Node) bool {
-	if n.Kind == Scalar {
-		return plainConstructible(n.Tag, n.Value)
-	}
-	for _, c := range n.Content {
-		if !scalarsConstructible(c) {
-			return false
-		}
-	}
-	return true
-}
-
 // parseV3 is the general path: yaml.v3 builds its node tree, which is then
 // converted, checked and expanded.
 func parseV3(src []byte) (root *Node, err error) {

@@ -17,7 +17,7 @@ type Scratch struct {
 // s.Reset; strings in it (Value, Tag) stay valid for good.
 func ParseWith(src []byte, s *Scratch) (*Node, error) {
 	n, ok, line, dups := parseFastWith(src, s)
-	if ok && scalarsConstructible(n) {
+	if ok {
 		if len(dups) > 0 {
 			return nil, firstDuplicate(n, dups)
 		}
