@@ -161,6 +161,10 @@ func parseFastWith(src []byte, s *Scratch) (n *Node, ok bool, line int, dups []*
 // against the earlier ones, so the first duplicate in that order, against
 // the first key of the same text.
 func firstDuplicate(root *Node, dups []*Node) *Error {
+	flagged := make(map[*Node]bool, len(dups))
+	for _, d := range dups {
+		flagged[d] = true
+	}
 	var walk func(n *Node) *Error
 	walk = func(n *Node) *Error {
 		switch n.Kind {
@@ -172,11 +176,8 @@ func firstDuplicate(root *Node, dups []*Node) *Error {
 			}
 		case Mapping:
 			var first map[string]*Node
-			for _, d := range dups {
-				if d == n {
-					first = make(map[string]*Node, len(n.Content)/2)
-					break
-				}
+			if flagged[n] {
+				first = make(map[string]*Node, len(n.Content)/2)
 			}
 			for i := 0; i+1 < len(n.Content); i += 2 {
 				if e := walk(n.Content[i+1]); e != nil {
@@ -340,7 +341,6 @@ func (p *fastParser) newNode(kind Kind, tag, value string, line, col int) *Node 
 	p.nodes = p.nodes[:len(p.nodes)+1]
 	n := &p.nodes[len(p.nodes)-1]
 	n.Kind, n.Tag, n.Value, n.Line, n.Column = kind, tag, value, line, col+1
-	n.Content = nil // a reused slab (Scratch) is not cleared
 	return n
 }
 

@@ -22,8 +22,8 @@ const (
 	// tree, so that an alias bomb fails fast instead of eating memory.
 	MaxExpansion = 1 << 20
 	// maxLocateBytes: beyond this size a syntax error is not located more
-	// precisely than yaml.v3 reports it (locating re-parses prefixes, about
-	// twenty of them).
+	// precisely than yaml.v3 reports it (locating re-parses prefixes: two
+	// or three when the fast path's hint is good, about twenty at worst).
 	maxLocateBytes = 256 << 10
 )
 

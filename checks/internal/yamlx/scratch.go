@@ -2,9 +2,9 @@ package yamlx
 
 // Scratch holds the memory the fast path carves trees from, for a caller
 // that parses file after file and drops each tree before the next parse:
-// the node and Content slabs of one parse are cleared and reused by the
-// next, instead of being allocated anew and left to the garbage collector.
-// A Scratch is not safe for concurrent use. The zero value is ready.
+// the node and Content slabs of one parse are reused by the next, instead
+// of being allocated anew and left to the garbage collector. A Scratch is
+// not safe for concurrent use. The zero value is ready.
 type Scratch struct {
 	nodes  [][]Node
 	ptrs   [][]*Node
@@ -13,25 +13,33 @@ type Scratch struct {
 	keyTab []int32
 }
 
-// ParseWith is Parse carving the tree from s. The tree is valid until
-// s.Reset; strings in it (Value, Tag) stay valid for good.
+// ParseWith is Parse carving the tree from s (from new memory if s is
+// nil). The tree is valid until s.Reset; strings in it (Value, Tag) stay
+// valid for good.
 func ParseWith(src []byte, s *Scratch) (*Node, error) {
 	n, ok, line, dups := parseFastWith(src, s)
 	if ok {
-		if len(dups) > 0 {
-			return nil, firstDuplicate(n, dups)
+		if len(dups) == 0 {
+			return n, nil
 		}
-		return n, nil
+		if e := firstDuplicate(n, dups); e != nil {
+			return nil, e
+		}
+		// (not expected: uniqueKeys declines only for equal texts here)
 	}
 	return parseV3Hint(src, line)
 }
 
 // Reset makes the memory of every tree parsed with s since the last Reset
-// available again. Those trees must no longer be used. The slabs are not
-// cleared: the fast path sets every field of a node it hands out, and
-// copies every Content slice in full. (Until reused, they keep strings of
-// old trees alive, which a pooled Scratch bounds.)
+// available again. Those trees must no longer be used. The slabs they used
+// are cleared, so that s keeps no string of theirs alive.
 func (s *Scratch) Reset() {
+	for _, sl := range s.nodes[:s.ni] {
+		clear(sl[:cap(sl)])
+	}
+	for _, sl := range s.ptrs[:s.pi] {
+		clear(sl[:cap(sl)])
+	}
 	s.ni, s.pi = 0, 0
 }
 
