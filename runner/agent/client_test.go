@@ -97,8 +97,8 @@ func TestWireNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	j := task.Job
-	if task.Attempt != 2 || task.LeaseSeconds != 60 || j.Image != "python:v2" || !j.hasConfig() || j.TimeoutSeconds != 5 ||
-		j.Needs[0] != "i" || j.outputGroups()[0].Outputs[0].Path != "p.csv" {
+	if task.Attempt != 2 || task.LeaseSeconds != 60 || j.Image != "python:v2" || !j.HasConfig() || j.TimeoutSeconds != 5 ||
+		j.Needs[0] != "i" || j.OutputGroups()[0].Outputs[0].Path != "p.csv" {
 		t.Errorf("task = %+v", task)
 	}
 }
@@ -114,7 +114,7 @@ func TestConfigIsPassedAsOneArgument(t *testing.T) {
 		"object": {`{ "a": [1, 2] }`, []string{"x.py", "--config", `{"a":[1,2]}`}},
 	}
 	for name, tc := range cases {
-		got, err := Job{Args: []string{"x.py"}, Config: json.RawMessage(tc.config)}.argv()
+		got, err := jobArgv(Job{Args: []string{"x.py"}, Config: json.RawMessage(tc.config)})
 		if err != nil || !slices.Equal(got, tc.want) {
 			t.Errorf("%s: argv = %q, %v; want %q", name, got, err, tc.want)
 		}

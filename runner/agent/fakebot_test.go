@@ -34,7 +34,7 @@ type botTask struct {
 	task    Task
 	code    []byte
 	updates []Update // applied, in order; a repeated seq is not applied twice
-	lastSeq int
+	lastSeq int64
 	cancel  bool
 	// doneRequests are all done updates received, repeats included.
 	doneRequests []Update

@@ -25,7 +25,7 @@ type run struct {
 	a    *Agent
 	t    Task
 	h    *handle
-	seq  int
+	seq  int64
 	done *Update // the result decided before a restart, not yet acknowledged
 	log  *slog.Logger
 
@@ -133,7 +133,7 @@ func (r *run) prepare(ctx context.Context) (exec.Spec, error) {
 	if err := ExtractCode(tarball, workdir, r.a.codeLimits); err != nil {
 		return exec.Spec{}, fmt.Errorf("unpack code: %w", err)
 	}
-	args, err := j.argv()
+	args, err := jobArgv(j)
 	if err != nil {
 		return exec.Spec{}, err
 	}
@@ -203,7 +203,7 @@ func (r *run) conclude(ctx context.Context, st exec.Status) error {
 	var rep outputs.Report
 	var ferr error
 	err = r.renewing(ctx, StageFinalizing, CodeFinalizing, "checking the job's outputs", &code, func(context.Context) error {
-		rep, _, ferr = outputs.Finalize(workdir, medium, j.outputGroups(), r.a.outLimits)
+		rep, _, ferr = outputs.Finalize(workdir, medium, j.OutputGroups(), r.a.outLimits)
 		return nil
 	})
 	if err != nil {
@@ -293,9 +293,9 @@ func (r *run) cancelRequested() bool {
 
 // argv is the job's arguments after its image; as in job-runner, an action's
 // config is appended as --config and one JSON argument.
-func (j Job) argv() ([]string, error) {
+func jobArgv(j Job) ([]string, error) {
 	args := slices.Clone(j.Args)
-	if j.hasConfig() {
+	if j.HasConfig() {
 		var b bytes.Buffer
 		if err := json.Compact(&b, j.Config); err != nil {
 			return nil, fmt.Errorf("the job's config is not JSON: %w", err)

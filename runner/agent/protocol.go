@@ -3,111 +3,36 @@
 // and reports what may leave the zone.
 package agent
 
-import (
-	"encoding/json"
+import "github.com/fivesafes/fivesafes/runner/protocol"
 
-	"github.com/fivesafes/fivesafes/checks"
-	"github.com/fivesafes/fivesafes/runner/outputs"
+// The wire types and names are the protocol package's, shared with the bot.
+type (
+	Task         = protocol.Task
+	Job          = protocol.Job
+	OutputGroup  = protocol.OutputGroup
+	Output       = protocol.Output
+	Update       = protocol.Update
+	UpdateAnswer = protocol.Answer
 )
 
-// APIPrefix is where the bot serves the agent protocol.
-const APIPrefix = "/agent/v1"
-
-// Task kinds.
 const (
-	KindRunJob    = "run_job"
-	KindCancelJob = "cancel_job"
+	APIPrefix = protocol.APIPrefix
+
+	KindRunJob    = protocol.KindRunJob
+	KindCancelJob = protocol.KindCancelJob
+
+	StagePreparing  = protocol.StagePreparing
+	StageExecuting  = protocol.StageExecuting
+	StageFinalizing = protocol.StageFinalizing
+	StageDone       = protocol.StageDone
+
+	CodePreparing         = protocol.CodePreparing
+	CodeExecuting         = protocol.CodeExecuting
+	CodeFinalizing        = protocol.CodeFinalizing
+	CodeSucceeded         = protocol.CodeSucceeded
+	CodeNonzeroExit       = protocol.CodeNonzeroExit
+	CodeUnmatchedPatterns = protocol.CodeUnmatchedPatterns
+	CodeCancelledByUser   = protocol.CodeCancelledByUser
+	CodeInternalError     = protocol.CodeInternalError
+	CodeTimedOut          = protocol.CodeTimedOut
 )
-
-// Stages of a task, in order.
-const (
-	StagePreparing  = "preparing"
-	StageExecuting  = "executing"
-	StageFinalizing = "finalizing"
-	StageDone       = "done"
-)
-
-// Status codes the agent reports, job-runner's names.
-const (
-	CodePreparing         = "preparing"
-	CodeExecuting         = "executing"
-	CodeFinalizing        = "finalizing"
-	CodeSucceeded         = "succeeded"
-	CodeNonzeroExit       = "nonzero_exit"
-	CodeUnmatchedPatterns = "unmatched_patterns"
-	CodeCancelledByUser   = "cancelled_by_user"
-	CodeInternalError     = "internal_error"
-	CodeTimedOut          = "timed_out"
-)
-
-// Task is the answer to POST /tasks/claim.
-type Task struct {
-	ID           string `json:"id"`
-	Kind         string `json:"kind"`
-	Attempt      int    `json:"attempt"`
-	LeaseSeconds int    `json:"lease_seconds"`
-	Job          Job    `json:"job"`
-}
-
-// Job is what a run_job task runs; a cancel_job task names the job by ID.
-type Job struct {
-	ID             string          `json:"id"`
-	Action         string          `json:"action"`
-	Workspace      string          `json:"workspace"`
-	Repo           string          `json:"repo"`
-	SHA            string          `json:"sha"`
-	Image          string          `json:"image"`
-	Args           []string        `json:"args"`
-	Outputs        []OutputGroup   `json:"outputs"`
-	Config         json.RawMessage `json:"config"` // null or absent: no --config
-	TimeoutSeconds int             `json:"timeout_seconds"`
-	Needs          []string        `json:"needs"`
-}
-
-// OutputGroup is the outputs of one privacy level.
-type OutputGroup struct {
-	Level   checks.PrivacyLevel `json:"level"`
-	Outputs []Output            `json:"outputs"`
-}
-
-// Output is one named output path pattern.
-type Output struct {
-	Name string `json:"name"`
-	Path string `json:"path"`
-}
-
-// Update is the body of POST /tasks/{id}/update. The bot applies each seq
-// once, so a retried update is harmless.
-type Update struct {
-	Attempt    int             `json:"attempt"`
-	Seq        int             `json:"seq"`
-	Stage      string          `json:"stage"`
-	StatusCode string          `json:"status_code"`
-	Message    string          `json:"message"`
-	ExitCode   *int            `json:"exit_code"`
-	Results    *outputs.Report `json:"results"`
-}
-
-// UpdateAnswer is the bot's answer to an update.
-type UpdateAnswer struct {
-	Cancel bool `json:"cancel"`
-}
-
-// hasConfig reports whether the job carries an action config.
-func (j Job) hasConfig() bool {
-	c := string(j.Config)
-	return c != "" && c != "null"
-}
-
-// outputGroups converts the wire outputs to the pipeline model.
-func (j Job) outputGroups() []checks.OutputGroup {
-	groups := make([]checks.OutputGroup, 0, len(j.Outputs))
-	for _, g := range j.Outputs {
-		cg := checks.OutputGroup{Level: g.Level}
-		for _, o := range g.Outputs {
-			cg.Outputs = append(cg.Outputs, checks.Output{Name: o.Name, Path: o.Path})
-		}
-		groups = append(groups, cg)
-	}
-	return groups
-}

@@ -15,8 +15,8 @@ import (
 // restarted agent can resume it: the task as claimed and the last update
 // sequence number used (the bot applies each seq once).
 type record struct {
-	Task Task `json:"task"`
-	Seq  int  `json:"seq"`
+	Task Task  `json:"task"`
+	Seq  int64 `json:"seq"`
 	// Done is the final update once it is decided: a restarted agent sends
 	// exactly it again, so the bot sees one result whatever happens.
 	Done *Update `json:"done,omitempty"`

@@ -33,7 +33,7 @@ func TestClaimWakesWhenATaskIsQueued(t *testing.T) {
 	_, js := jobstest.Run(t, e.st, nil, "tpp", "c1", "prepare")
 	select {
 	case r := <-got:
-		if !r.ok || r.task.Job == nil || r.task.Job.ID != js[0].ID {
+		if !r.ok || r.task.Job.ID != js[0].ID {
 			t.Fatalf("claimed %+v", r.task)
 		}
 		if d := r.at.Sub(queued); d > time.Second {
