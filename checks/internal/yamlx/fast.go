@@ -1117,46 +1117,14 @@ func (p *fastParser) quoted(bi int) (string, bool) {
 					return "", false
 				}
 				code := 0
-				switch s[i+1] {
-				case '0':
-					b = append(b, 0)
-				case 'a':
-					b = append(b, '\a')
-				case 'b':
-					b = append(b, '\b')
-				case 't':
-					b = append(b, '\t')
-				case 'n':
-					b = append(b, '\n')
-				case 'v':
-					b = append(b, '\v')
-				case 'f':
-					b = append(b, '\f')
-				case 'r':
-					b = append(b, '\r')
-				case 'e':
-					b = append(b, 0x1B)
-				case ' ':
-					b = append(b, ' ')
-				case '"':
-					b = append(b, '"')
-				case '\'':
-					b = append(b, '\'')
-				case '\\':
-					b = append(b, '\\')
-				case 'N':
-					b = append(b, 0xC2, 0x85)
-				case '_':
-					b = append(b, 0xC2, 0xA0)
-				case 'L':
-					b = append(b, 0xE2, 0x80, 0xA8)
-				case 'P':
-					b = append(b, 0xE2, 0x80, 0xA9)
-				case 'x':
+				switch e := s[i+1]; {
+				case doubleQuotedEscapes[e] != "":
+					b = append(b, doubleQuotedEscapes[e]...)
+				case e == 'x':
 					code = 2
-				case 'u':
+				case e == 'u':
 					code = 4
-				case 'U':
+				case e == 'U':
 					code = 8
 				default:
 					return "", false
@@ -1613,4 +1581,13 @@ func (p *fastParser) flowMap() (*Node, bool) {
 			return nil, false
 		}
 	}
+}
+
+// doubleQuotedEscapes maps the character after a backslash in a
+// double-quoted scalar to what it stands for (YAML 1.2 §5.7); \x, \u and \U
+// take hex digits and are handled apart.
+var doubleQuotedEscapes = [256]string{
+	'0': "\x00", 'a': "\a", 'b': "\b", 't': "\t", 'n': "\n", 'v': "\v", 'f': "\f", 'r': "\r",
+	'e': "\x1b", ' ': " ", '"': "\"", '\'': "'", '\\': "\\",
+	'N': "\u0085", '_': "\u00a0", 'L': "\u2028", 'P': "\u2029",
 }
