@@ -317,12 +317,8 @@ func listAnnotations(e *Emulator, c *call) reply {
 	if !ok {
 		return rep
 	}
-	p := e.paginate(c, len(run.Annotations))
-	out := []obj{}
-	for _, a := range run.Annotations[p.lo:p.hi] {
-		out = append(out, e.annotationJSON(run, a))
-	}
-	return reply{status: http.StatusOK, body: out, header: p.header()}
+	out, link := pageOf(e, c, run.Annotations, func(a Annotation) obj { return e.annotationJSON(run, a) })
+	return reply{status: http.StatusOK, body: out, header: link}
 }
 
 // listCheckRunsForRef serves GET /repos/{owner}/{repo}/commits/{ref}/check-runs.
@@ -350,10 +346,6 @@ func listCheckRunsForRef(e *Emulator, c *call) reply {
 		runs = slices.DeleteFunc(runs, func(run *CheckRun) bool { return latest[run.Name] != run.ID })
 	}
 	slices.SortFunc(runs, func(a, b *CheckRun) int { return cmp.Compare(b.ID, a.ID) })
-	p := e.paginate(c, len(runs))
-	out := []obj{}
-	for _, run := range runs[p.lo:p.hi] {
-		out = append(out, e.checkRunJSON(run, false))
-	}
-	return reply{status: http.StatusOK, body: obj{"total_count": len(runs), "check_runs": out}, header: p.header()}
+	out, link := pageOf(e, c, runs, func(run *CheckRun) obj { return e.checkRunJSON(run, false) })
+	return reply{status: http.StatusOK, body: obj{"total_count": len(runs), "check_runs": out}, header: link}
 }

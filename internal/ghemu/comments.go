@@ -265,12 +265,8 @@ func listComments(e *Emulator, c *call) reply {
 		since, _ := time.Parse(time.RFC3339, s) // the description checked the format
 		all = slices.DeleteFunc(all, func(cm *comment) bool { return cm.updatedAt.Before(since) })
 	}
-	p := e.paginate(c, len(all))
-	out := []obj{}
-	for _, cm := range all[p.lo:p.hi] {
-		out = append(out, e.commentJSON(cm))
-	}
-	return reply{status: http.StatusOK, body: out, header: p.header()}
+	out, link := pageOf(e, c, all, e.commentJSON)
+	return reply{status: http.StatusOK, body: out, header: link}
 }
 
 // getComment serves GET /repos/{owner}/{repo}/issues/comments/{comment_id}.

@@ -241,10 +241,6 @@ func listPulls(e *Emulator, c *call) reply {
 	if dir := c.query("direction"); dir == "desc" || (dir == "" && sortBy == "created") {
 		slices.Reverse(pulls)
 	}
-	pg := e.paginate(c, len(pulls))
-	out := []obj{}
-	for _, p := range pulls[pg.lo:pg.hi] {
-		out = append(out, e.pullJSON(r, p))
-	}
-	return reply{status: http.StatusOK, body: out, header: pg.header()}
+	out, link := pageOf(e, c, pulls, func(p *pull) obj { return e.pullJSON(r, p) })
+	return reply{status: http.StatusOK, body: out, header: link}
 }

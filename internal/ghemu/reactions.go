@@ -119,12 +119,8 @@ func listCommentReactions(e *Emulator, c *call) reply {
 	if content := c.query("content"); content != "" {
 		all = slices.DeleteFunc(slices.Clone(all), func(re reaction) bool { return re.content != content })
 	}
-	p := e.paginate(c, len(all))
-	out := []obj{}
-	for _, re := range all[p.lo:p.hi] {
-		out = append(out, e.reactionJSON(re))
-	}
-	return reply{status: http.StatusOK, body: out, header: p.header()}
+	out, link := pageOf(e, c, all, e.reactionJSON)
+	return reply{status: http.StatusOK, body: out, header: link}
 }
 
 // deleteCommentReaction serves

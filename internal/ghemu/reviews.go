@@ -126,12 +126,8 @@ func listReviews(e *Emulator, c *call) reply {
 	if !ok {
 		return rep
 	}
-	pg := e.paginate(c, len(p.reviews))
-	out := []obj{}
-	for _, rv := range p.reviews[pg.lo:pg.hi] {
-		out = append(out, e.reviewJSON(r, p, rv, false))
-	}
-	return reply{status: http.StatusOK, body: out, header: pg.header()}
+	out, link := pageOf(e, c, p.reviews, func(rv *review) obj { return e.reviewJSON(r, p, rv, false) })
+	return reply{status: http.StatusOK, body: out, header: link}
 }
 
 // requestReviewers serves

@@ -120,3 +120,14 @@ func (p page) header() http.Header {
 	}
 	return http.Header{"Link": {p.link}}
 }
+
+// pageOf renders the page of items the request asks for, each with toJSON,
+// and the Link header that points to the other pages.
+func pageOf[T any](e *Emulator, c *call, items []T, toJSON func(T) obj) ([]obj, http.Header) {
+	p := e.paginate(c, len(items))
+	out := make([]obj, 0, p.hi-p.lo)
+	for _, it := range items[p.lo:p.hi] {
+		out = append(out, toJSON(it))
+	}
+	return out, p.header()
+}
