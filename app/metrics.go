@@ -11,8 +11,7 @@ type Metrics struct {
 	DeliveriesReceived  prometheus.Counter     // stored and acknowledged with 202
 	DeliveriesDuplicate prometheus.Counter     // GUID already stored, 200
 	DeliveriesRejected  *prometheus.CounterVec // reason: signature, malformed, too_large, method, store
-	InboxDepth          prometheus.GaugeFunc   // set by NewMetrics' caller via InboxStats
-	InboxOldestAge      prometheus.GaugeFunc
+	inbox               inboxCollector         // depth and oldest age, read once per scrape
 
 	// Dispatcher.
 	HandlerOutcomes *prometheus.CounterVec   // event, outcome: done, retry, failed, ignored
@@ -46,14 +45,11 @@ func NewMetrics(stats InboxStats) *Metrics {
 			Name: "fivesafes_deliveries_rejected_total",
 			Help: "Webhook deliveries refused, by reason.",
 		}, []string{"reason"}),
-		InboxDepth: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "fivesafes_inbox_depth",
-			Help: "Deliveries stored but not yet handled.",
-		}, func() float64 { d, _ := stats(); return float64(d) }),
-		InboxOldestAge: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "fivesafes_inbox_oldest_age_seconds",
-			Help: "Age of the oldest delivery not yet handled.",
-		}, func() float64 { _, a := stats(); return a }),
+		inbox: inboxCollector{
+			stats: stats,
+			depth: prometheus.NewDesc("fivesafes_inbox_depth", "Deliveries stored but not yet handled.", nil, nil),
+			age:   prometheus.NewDesc("fivesafes_inbox_oldest_age_seconds", "Age of the oldest delivery not yet handled.", nil, nil),
+		},
 		HandlerOutcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "fivesafes_handler_outcomes_total",
 			Help: "Handled deliveries by event and outcome.",
@@ -69,6 +65,20 @@ func NewMetrics(stats InboxStats) *Metrics {
 		}, []string{"method", "status"}),
 	}
 	reg.MustRegister(m.DeliveriesReceived, m.DeliveriesDuplicate, m.DeliveriesRejected,
-		m.InboxDepth, m.InboxOldestAge, m.HandlerOutcomes, m.HandlerDuration, m.GitHubRequests)
+		m.inbox, m.HandlerOutcomes, m.HandlerDuration, m.GitHubRequests)
 	return m
+}
+
+// inboxCollector reports the inbox gauges from one Stats query per scrape.
+type inboxCollector struct {
+	stats      InboxStats
+	depth, age *prometheus.Desc
+}
+
+func (c inboxCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.depth; ch <- c.age }
+
+func (c inboxCollector) Collect(ch chan<- prometheus.Metric) {
+	depth, age := c.stats()
+	ch <- prometheus.MustNewConstMetric(c.depth, prometheus.GaugeValue, float64(depth))
+	ch <- prometheus.MustNewConstMetric(c.age, prometheus.GaugeValue, age)
 }
