@@ -9,6 +9,7 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -58,8 +59,26 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS) error {
 	return nil
 }
 
+// foreignKeysOff is the line a migration starts with when it rebuilds a
+// table that others reference. SQLite's procedure for that (ALTER TABLE,
+// "making other kinds of table schema changes") needs foreign keys off,
+// which cannot change inside a transaction; the migration then runs with
+// them off and must leave no violation behind (PRAGMA foreign_key_check).
+const foreignKeysOff = "-- migrate: foreign_keys=off\n"
+
 func applyMigration(ctx context.Context, db *sql.DB, version, body string) error {
-	tx, err := db.BeginTx(ctx, nil)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("migration %s: %w", version, err)
+	}
+	defer conn.Close()
+	if strings.HasPrefix(body, foreignKeysOff) {
+		if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+			return fmt.Errorf("migration %s: %w", version, err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = ON")
+	}
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("migration %s: %w", version, err)
 	}
@@ -77,6 +96,9 @@ func applyMigration(ctx context.Context, db *sql.DB, version, body string) error
 	if _, err := tx.ExecContext(ctx, body); err != nil {
 		return fmt.Errorf("migration %s: %w", version, err)
 	}
+	if err := foreignKeyViolation(ctx, tx); err != nil {
+		return fmt.Errorf("migration %s: %w", version, err)
+	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", version, time.Now().UnixMilli()); err != nil {
 		return fmt.Errorf("migration %s: record: %w", version, err)
 	}
@@ -84,4 +106,24 @@ func applyMigration(ctx context.Context, db *sql.DB, version, body string) error
 		return fmt.Errorf("migration %s: commit: %w", version, err)
 	}
 	return nil
+}
+
+// foreignKeyViolation reports the first row whose foreign key points
+// nowhere, which only a migration run with foreign keys off can leave.
+func foreignKeyViolation(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, "PRAGMA foreign_key_check")
+	if err != nil {
+		return fmt.Errorf("foreign key check: %w", err)
+	}
+	defer rows.Close()
+	if rows.Next() {
+		var table, parent string
+		var rowid sql.NullInt64
+		var fk int
+		if err := rows.Scan(&table, &rowid, &parent, &fk); err != nil {
+			return fmt.Errorf("foreign key check: %w", err)
+		}
+		return fmt.Errorf("row %d of %s refers to a missing row of %s", rowid.Int64, table, parent)
+	}
+	return rows.Err()
 }

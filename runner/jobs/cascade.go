@@ -32,6 +32,17 @@ func (t *txn) queueRun(j Job) error {
 	return nil
 }
 
+// queueCancel queues the cancel_job task of a running job: one per job.
+func (t *txn) queueCancel(j Job) error {
+	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO tasks (id, backend, kind, job_id, created_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO NOTHING`, "cancel-"+j.ID, j.Backend, CancelJob, j.ID, t.now.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("queue cancel of job %s: %w", j.ID, err)
+	}
+	t.wake[j.Backend] = true
+	return nil
+}
+
 // finished follows up on a job that reached a terminal state: its tasks are
 // done; dependants whose needs all succeeded are queued; if it failed, every
 // dependant still pending fails at once (and theirs, transitively); its

@@ -18,27 +18,81 @@ import (
 type RequestStatus string
 
 const (
+	// RequestHeld waits for a maintainer's approval: the requester lacks the
+	// permission to run. It has no jobs yet.
+	RequestHeld RequestStatus = "held"
+	// RequestStale was held when a push moved the pull request's head: an
+	// approval is for one commit only.
+	RequestStale RequestStatus = "stale"
+	// RequestWithdrawn was cancelled while held.
+	RequestWithdrawn RequestStatus = "withdrawn"
 	RequestRunning   RequestStatus = "running"
 	RequestSucceeded RequestStatus = "succeeded"
 	RequestFailed    RequestStatus = "failed"
 )
 
+// Finished reports whether nothing more will happen to a request.
+func (s RequestStatus) Finished() bool {
+	return s != RequestHeld && s != RequestRunning
+}
+
 // Request is a job request: one /run on a pull request.
 type Request struct {
-	ID         string
-	Number     int // "run #N", per repository; set by CreateRequest
-	Repo       string
-	PR         int
-	Workspace  string // owner/repo/branch
-	HeadSHA    string
-	Backend    string
-	Requester  string
-	Actions    []string // as requested
-	Force      bool
-	CreatedAt  time.Time
-	CheckRunID int64
-	Status     RequestStatus
-	FinishedAt time.Time
+	ID             string
+	Number         int // "run #N", per repository; set when it is stored
+	Repo           string
+	InstallationID int64 // the app installation that acts on Repo
+	PR             int
+	Workspace      string // owner/repo/branch
+	HeadSHA        string
+	Backend        string
+	Requester      string
+	Actions        []string // as requested
+	Force          bool
+	CreatedAt      time.Time
+	Status         RequestStatus
+	FinishedAt     time.Time
+	// Plan is every action's step as planned, runs, reuses and waits alike,
+	// so that GitHub can show why each action does what it does.
+	Plan       []PlanStep
+	ApprovedBy string // the maintainer who approved a held request
+
+	// What GitHub shows: the run's check run, the action_required one a held
+	// request got, and the outbox versions (Version > ReportedVersion: GitHub
+	// is behind).
+	CheckRunID         int64
+	ApprovalCheckRunID int64
+	ApprovalClosed     bool
+	Version            int64
+	ReportedVersion    int64
+	ReportedAt         time.Time
+}
+
+// PlanStep is one action's decision in a request's plan.
+type PlanStep struct {
+	Action    string        `json:"action"`
+	Requested bool          `json:"requested,omitempty"`
+	Decision  plan.Decision `json:"decision"`
+	Reason    string        `json:"reason"`
+	WaitsOn   string        `json:"waits_on,omitempty"` // job ID
+	JobID     string        `json:"job,omitempty"`      // the job a run step created, or the job reused
+}
+
+// PlanSteps is what a request keeps of a plan. A reused step names the job
+// it reuses, when the plan knows it.
+func PlanSteps(p plan.Plan, requestID string, latest map[string]plan.PriorJob) []PlanStep {
+	out := make([]PlanStep, len(p.Steps))
+	for i, s := range p.Steps {
+		ps := PlanStep{Action: s.Action, Requested: s.Requested, Decision: s.Decision, Reason: s.Reason, WaitsOn: s.WaitsOn}
+		switch s.Decision {
+		case plan.Run:
+			ps.JobID = plan.JobID(requestID, s.Action)
+		case plan.Reuse:
+			ps.JobID = latest[s.Action].ID
+		}
+		out[i] = ps
+	}
+	return out
 }
 
 // RequestID is the deterministic ID of the job request that trigger (a
@@ -56,47 +110,76 @@ func Workspace(repo, branch string) string { return repo + "/" + branch }
 // p, with the action's run line, outputs and config from pipeline. A job
 // whose needs all succeeded is queued for its backend; one that needs jobs
 // still pending or running waits on them; one that needs a failed job fails
-// at once. Calling it again with the same ID returns the request made the
-// first time and changes nothing.
+// at once. r.Plan, if empty, is taken from p. Calling it again with the
+// same ID returns the request made the first time and changes nothing.
 func (s *Store) CreateRequest(ctx context.Context, r Request, p plan.Plan, pipeline *checks.Pipeline, now time.Time) (Request, error) {
-	if r.ID == "" || r.Repo == "" || r.Workspace == "" || r.Backend == "" {
-		return r, errors.New("create job request: ID, repo, workspace and backend are required")
+	if err := r.check(); err != nil {
+		return r, fmt.Errorf("create job request: %w", err)
 	}
 	err := s.write(ctx, now, func(t *txn) error {
-		if old, err := requestBy(ctx, t.tx, r.ID); err == nil {
-			r = old
-			return nil
-		} else if !errors.Is(err, ErrNotFound) {
+		created, err := t.insertRequest(&r, RequestRunning, p)
+		if err != nil || !created {
 			return err
 		}
-		if err := t.tx.QueryRowContext(ctx, `SELECT coalesce(max(number), 0) + 1 FROM job_requests WHERE repo = ?`, r.Repo).Scan(&r.Number); err != nil {
-			return fmt.Errorf("number job request: %w", err)
-		}
-		r.CreatedAt, r.Status = t.now.Truncate(time.Millisecond), RequestRunning
-		if _, err := t.tx.ExecContext(ctx, `INSERT INTO job_requests (id, number, repo, pr, workspace, head_sha, backend, requester,
-			actions, force, created_at, check_run_id, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.ID, r.Number, r.Repo, r.PR, r.Workspace, r.HeadSHA, r.Backend, r.Requester, mustJSON(r.Actions), r.Force,
-			r.CreatedAt.UnixMilli(), r.CheckRunID, r.Status); err != nil {
-			return fmt.Errorf("insert job request %s: %w", r.ID, err)
-		}
-		t.repos[r.ID] = r.Repo
 		if err := t.audit("run.requested", r.Requester, r.Repo, r.ID, map[string]any{
 			"number": r.Number, "pr": r.PR, "sha": r.HeadSHA, "backend": r.Backend, "actions": r.Actions,
 			"force": r.Force, "plan": p.Summary(),
 		}); err != nil {
 			return err
 		}
-		for _, step := range p.ToRun() {
-			if err := t.createJob(r, p, step, pipeline); err != nil {
-				return err
-			}
-		}
-		return t.finishRequest(r.ID)
+		return t.startJobs(r, p, pipeline)
 	})
 	if err != nil {
 		return r, fmt.Errorf("create job request: %w", err)
 	}
 	return r, nil
+}
+
+func (r Request) check() error {
+	if r.ID == "" || r.Repo == "" || r.Workspace == "" || r.Backend == "" {
+		return errors.New("ID, repo, workspace and backend are required")
+	}
+	return nil
+}
+
+// insertRequest stores r with status and p's steps (unless r has its own),
+// numbering it. When a request with r's ID exists already it loads that
+// one into r instead and reports created false.
+func (t *txn) insertRequest(r *Request, status RequestStatus, p plan.Plan) (created bool, err error) {
+	if old, err := requestBy(t.ctx, t.tx, r.ID); err == nil {
+		*r = old
+		return false, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return false, err
+	}
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT coalesce(max(number), 0) + 1 FROM job_requests WHERE repo = ?`, r.Repo).Scan(&r.Number); err != nil {
+		return false, fmt.Errorf("number job request: %w", err)
+	}
+	if r.Plan == nil {
+		r.Plan = PlanSteps(p, r.ID, nil)
+	}
+	r.CreatedAt, r.Status, r.Version = t.now.Truncate(time.Millisecond), status, 1
+	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO job_requests (id, number, repo, installation_id, pr, workspace, head_sha,
+		backend, requester, actions, force, created_at, check_run_id, status, plan)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.Number, r.Repo, r.InstallationID, r.PR, r.Workspace, r.HeadSHA, r.Backend, r.Requester,
+		mustJSON(nonNil(r.Actions)), r.Force, r.CreatedAt.UnixMilli(), r.CheckRunID, r.Status, mustJSON(r.Plan)); err != nil {
+		return false, fmt.Errorf("insert job request %s: %w", r.ID, err)
+	}
+	t.repos[r.ID] = r.Repo
+	t.touch(r.ID)
+	return true, nil
+}
+
+// startJobs creates the jobs of p's Run steps and finishes the request at
+// once if there are none.
+func (t *txn) startJobs(r Request, p plan.Plan, pipeline *checks.Pipeline) error {
+	for _, step := range p.ToRun() {
+		if err := t.createJob(r, p, step, pipeline); err != nil {
+			return err
+		}
+	}
+	return t.finishRequest(r.ID)
 }
 
 func (t *txn) createJob(r Request, p plan.Plan, step plan.Step, pipeline *checks.Pipeline) error {
@@ -132,71 +215,29 @@ func (t *txn) createJob(r Request, p plan.Plan, step plan.Step, pipeline *checks
 	return t.readyIfDone(j)
 }
 
-// SetCheckRun records the check run that shows a request.
-func (s *Store) SetCheckRun(ctx context.Context, requestID string, checkRunID int64) error {
-	res, err := s.db.W.ExecContext(ctx, `UPDATE job_requests SET check_run_id = ? WHERE id = ?`, checkRunID, requestID)
-	if err != nil {
-		return fmt.Errorf("set check run of job request %s: %w", requestID, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("job request %s: %w", requestID, ErrNotFound)
-	}
-	return nil
-}
-
-// Decision is a run that was refused, held for approval or approved: it is
-// recorded in the log but creates no jobs.
-type Decision struct {
-	Repo    string
-	PR      int
-	HeadSHA string
-	Actor   string // who asked (refused, held) or who approved
-	Actions []string
-	Backend string
-	Reason  string
-}
-
-// Refuse records a run that was refused and why (run.refused).
-func (s *Store) Refuse(ctx context.Context, d Decision, now time.Time) error {
-	return s.decide(ctx, "run.refused", d, now)
-}
-
-// Hold records a run waiting for a maintainer's approval (run.held).
-func (s *Store) Hold(ctx context.Context, d Decision, now time.Time) error {
-	return s.decide(ctx, "run.held", d, now)
-}
-
-// Approve records a maintainer's approval of runs at a head SHA (run.approved).
-func (s *Store) Approve(ctx context.Context, d Decision, now time.Time) error {
-	return s.decide(ctx, "run.approved", d, now)
-}
-
-func (s *Store) decide(ctx context.Context, kind string, d Decision, now time.Time) error {
-	return s.write(ctx, now, func(t *txn) error {
-		return t.audit(kind, d.Actor, d.Repo, fmt.Sprintf("%s#%d@%s", d.Repo, d.PR, d.HeadSHA), map[string]any{
-			"pr": d.PR, "sha": d.HeadSHA, "actions": d.Actions, "backend": d.Backend, "reason": d.Reason,
-		})
-	})
-}
-
-const requestColumns = `id, number, repo, pr, workspace, head_sha, backend, requester, actions, force, created_at,
-	check_run_id, status, finished_at`
+const requestColumns = `id, number, repo, installation_id, pr, workspace, head_sha, backend, requester, actions, force,
+	created_at, check_run_id, status, finished_at, plan, approved_by, approval_check_run_id, approval_closed,
+	version, reported_version, reported_at`
 
 func scanRequest(r scanner) (Request, error) {
 	var q Request
-	var actions string
+	var actions, steps string
 	var created int64
-	var finished sql.NullInt64
-	if err := r.Scan(&q.ID, &q.Number, &q.Repo, &q.PR, &q.Workspace, &q.HeadSHA, &q.Backend, &q.Requester, &actions,
-		&q.Force, &created, &q.CheckRunID, &q.Status, &finished); err != nil {
+	var finished, reported sql.NullInt64
+	if err := r.Scan(&q.ID, &q.Number, &q.Repo, &q.InstallationID, &q.PR, &q.Workspace, &q.HeadSHA, &q.Backend,
+		&q.Requester, &actions, &q.Force, &created, &q.CheckRunID, &q.Status, &finished, &steps, &q.ApprovedBy,
+		&q.ApprovalCheckRunID, &q.ApprovalClosed, &q.Version, &q.ReportedVersion, &reported); err != nil {
 		return q, err
 	}
-	if err := json.Unmarshal([]byte(actions), &q.Actions); err != nil {
-		return q, fmt.Errorf("job request %s actions: %w", q.ID, err)
+	if err := errors.Join(json.Unmarshal([]byte(actions), &q.Actions), json.Unmarshal([]byte(steps), &q.Plan)); err != nil {
+		return q, fmt.Errorf("job request %s: %w", q.ID, err)
 	}
 	q.CreatedAt = ms(created)
 	if finished.Valid {
 		q.FinishedAt = ms(finished.Int64)
+	}
+	if reported.Valid {
+		q.ReportedAt = ms(reported.Int64)
 	}
 	return q, nil
 }
@@ -216,7 +257,11 @@ func (s *Store) Request(ctx context.Context, id string) (Request, error) {
 
 // Requests returns the job requests of a pull request, newest first.
 func (s *Store) Requests(ctx context.Context, repo string, pr int) ([]Request, error) {
-	rows, err := s.db.R.QueryContext(ctx, `SELECT `+requestColumns+` FROM job_requests WHERE repo = ? AND pr = ? ORDER BY number DESC`, repo, pr)
+	return queryRequests(ctx, s.db.R, `WHERE repo = ? AND pr = ? ORDER BY number DESC`, repo, pr)
+}
+
+func queryRequests(ctx context.Context, q querier, where string, args ...any) ([]Request, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+requestColumns+` FROM job_requests `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read job requests: %w", err)
 	}

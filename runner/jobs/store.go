@@ -26,6 +26,7 @@ var ErrNotFound = errors.New("not found")
 type Store struct {
 	db          *store.DB
 	notify      *Notifier
+	changed     chan struct{}
 	maxAttempts int
 	lease       time.Duration
 	timeout     time.Duration
@@ -73,7 +74,7 @@ func WithNotifier(n *Notifier) Option {
 
 // New returns a Store over db.
 func New(db *store.DB, opts ...Option) *Store {
-	s := &Store{db: db, notify: NewNotifier(), maxAttempts: 3, lease: 2 * time.Minute, timeout: 24 * time.Hour}
+	s := &Store{db: db, notify: NewNotifier(), changed: make(chan struct{}, 1), maxAttempts: 3, lease: 2 * time.Minute, timeout: 24 * time.Hour}
 	for _, o := range opts {
 		o(s)
 	}
@@ -86,14 +87,19 @@ func (s *Store) Notifier() *Notifier { return s.notify }
 // Lease is how long a claim holds a task without an update.
 func (s *Store) Lease() time.Duration { return s.lease }
 
+// Changed receives after a commit that left GitHub behind: a request or a
+// pull request's status to report (Unreported, UnreportedPRs). One reader.
+func (s *Store) Changed() <-chan struct{} { return s.changed }
+
 // txn is one write transaction and what to do after it commits.
 type txn struct {
 	ctx   context.Context
 	tx    *sql.Tx
 	s     *Store
 	now   time.Time
-	wake  map[string]bool   // backends with newly queued tasks
-	repos map[string]string // request ID -> repo, for audit entries
+	wake    map[string]bool   // backends with newly queued tasks
+	repos   map[string]string // request ID -> repo, for audit entries
+	touched map[string]bool   // requests whose check run and status comment are out of date
 }
 
 func (s *Store) write(ctx context.Context, now time.Time, fn func(t *txn) error) error {
@@ -102,8 +108,11 @@ func (s *Store) write(ctx context.Context, now time.Time, fn func(t *txn) error)
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
-	t := &txn{ctx: ctx, tx: tx, s: s, now: now.UTC(), wake: map[string]bool{}, repos: map[string]string{}}
+	t := &txn{ctx: ctx, tx: tx, s: s, now: now.UTC(), wake: map[string]bool{}, repos: map[string]string{}, touched: map[string]bool{}}
 	if err := fn(t); err != nil {
+		return err
+	}
+	if err := t.bumpVersions(); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -111,6 +120,12 @@ func (s *Store) write(ctx context.Context, now time.Time, fn func(t *txn) error)
 	}
 	for b := range t.wake {
 		s.notify.Notify(b)
+	}
+	if len(t.touched) > 0 {
+		select {
+		case s.changed <- struct{}{}:
+		default: // a signal is pending already
+		}
 	}
 	return nil
 }
@@ -250,6 +265,7 @@ func (t *txn) move(j Job, ev Event, actor string) (Job, error) {
 	if err := t.saveJob(next); err != nil {
 		return j, err
 	}
+	t.touch(next.RequestID)
 	if err := t.recordJob(j.Status, next, actor); err != nil {
 		return j, err
 	}

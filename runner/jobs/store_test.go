@@ -291,6 +291,13 @@ func TestCancel(t *testing.T) {
 	if !j.CancelRequested {
 		t.Fatal("running job not flagged")
 	}
+	// A free worker of the agent hears of it at once, through a cancel_job task.
+	cancel := f.claim("tpp")
+	if cancel.Task.Kind != jobs.CancelJob || cancel.Job.ID != js[0].ID {
+		t.Fatalf("claimed %s for job %s, want cancel_job for %s", cancel.Task.Kind, cancel.Job.ID, js[0].ID)
+	}
+	f.update(cancel, jobs.Update{Attempt: 1, Seq: 1, Status: jobs.Succeeded, Message: "cancel requested"})
+	f.wantJob(js[0].ID, plan.Running, jobs.Preparing) // the cancel task does not end the job: its run task does
 	if a := f.update(c, jobs.Update{Attempt: 1, Seq: 1, Stage: jobs.Executing}); !a.Cancel {
 		t.Fatal("agent not told to cancel")
 	}
@@ -300,6 +307,19 @@ func TestCancel(t *testing.T) {
 	if req.Status != jobs.RequestFailed {
 		t.Fatalf("request %s", req.Status)
 	}
+	f.noClaim("tpp")
+}
+
+func TestAnUnclaimedCancelTaskEndsWithItsJob(t *testing.T) {
+	f := newFixture(t)
+	r, js := jobstest.Run(t, f.st, nil, "tpp", "c", "generate_dataset")
+	c := f.claim("tpp")
+	if _, err := f.st.Cancel(context.Background(), "ana", []string{r.ID}, nil, f.now); err != nil {
+		t.Fatal(err)
+	}
+	f.update(c, jobs.Update{Attempt: 1, Seq: 1, Status: jobs.CancelledByUser})
+	f.wantJob(js[0].ID, plan.Failed, jobs.CancelledByUser)
+	f.noClaim("tpp") // nothing left to cancel
 }
 
 func TestCancelOneAction(t *testing.T) {
@@ -331,6 +351,9 @@ func TestTimeOut(t *testing.T) {
 		t.Fatal("agent not told to stop")
 	}
 	f.wantJob(js[0].ID, plan.Failed, jobs.TimedOut)
+	if k := f.claim("tpp"); k.Task.Kind != jobs.CancelJob || k.Job.ID != js[0].ID {
+		t.Fatalf("after a timeout the agent got %s for %s, want cancel_job for %s", k.Task.Kind, k.Job.ID, js[0].ID)
+	}
 	f.auditKinds()
 }
 
@@ -338,12 +361,128 @@ func TestDecisionsAreLogged(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	d := jobs.Decision{Repo: "owner/study", PR: 1, HeadSHA: "abc", Actor: "eve", Actions: []string{"all"}, Reason: "fork"}
-	if err := errors.Join(f.st.Refuse(ctx, d, f.now), f.st.Hold(ctx, d, f.now), f.st.Approve(ctx, d, f.now)); err != nil {
+	if err := errors.Join(f.st.Refuse(ctx, d, f.now), f.st.NothingToRun(ctx, d, f.now)); err != nil {
 		t.Fatal(err)
 	}
 	k := f.auditKinds()
-	if k["run.refused"] != 1 || k["run.held"] != 1 || k["run.approved"] != 1 {
+	if k["run.refused"] != 1 || k["run.nothing_to_do"] != 1 {
 		t.Fatalf("audit %v", k)
+	}
+}
+
+// heldRequest is a request for model by eve, who may not run.
+func (f *fixture) heldRequest(trigger, sha string) jobs.Request {
+	f.t.Helper()
+	r, err := f.st.HoldRequest(context.Background(), jobs.Request{
+		ID: jobs.RequestID("owner/study", 1, trigger), Repo: "owner/study", PR: 1, InstallationID: 7,
+		Workspace: jobs.Workspace("owner/study", "study"), HeadSHA: sha, Backend: "tpp", Requester: "eve",
+		Actions: []string{"model"},
+	}, "eve has read permission; run needs write", f.now)
+	if err != nil {
+		f.f("hold: %v", err)
+	}
+	return r
+}
+
+func TestHeldRequestRunsOnlyOnceApproved(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	r := f.heldRequest("c1", "sha1")
+	if r.Status != jobs.RequestHeld || r.Number != 1 {
+		t.Fatalf("held request is #%d %s", r.Number, r.Status)
+	}
+	if again := f.heldRequest("c1", "sha1"); again.ID != r.ID || again.Number != 1 {
+		t.Fatalf("holding twice made #%d", again.Number)
+	}
+	f.noClaim("tpp")
+	p, err := plan.Make(plan.Request{Pipeline: jobstest.Chain(), Actions: r.Actions, Files: jobstest.Files()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.st.ApproveRequest(ctx, r.ID, "mia", p, nil, jobstest.Chain(), f.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != jobs.RequestRunning || got.ApprovedBy != "mia" || len(got.Plan) != 3 || got.Plan[2].JobID == "" {
+		t.Fatalf("approved request %+v", got)
+	}
+	if c := f.claim("tpp"); c.Job.Action != "generate_dataset" || c.InstallationID != 7 {
+		t.Fatalf("claimed %s of installation %d", c.Job.Action, c.InstallationID)
+	}
+	if _, err := f.st.ApproveRequest(ctx, r.ID, "mia", p, nil, jobstest.Chain(), f.now); !errors.Is(err, jobs.ErrNotHeld) {
+		t.Fatalf("approving twice: %v", err)
+	}
+	if k := f.auditKinds(); k["run.held"] != 1 || k["run.approved"] != 1 || k["job.created"] != 3 {
+		t.Fatalf("audit %v", k)
+	}
+}
+
+func TestPushMakesHeldRequestsStale(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	old := f.heldRequest("c1", "sha1")
+	current := f.heldRequest("c2", "sha2")
+	stale, err := f.st.ExpireHeld(ctx, "owner/study", 1, "sha2", f.now)
+	if err != nil || len(stale) != 1 || stale[0].ID != old.ID {
+		t.Fatalf("stale %+v, %v", stale, err)
+	}
+	if r, _ := f.st.Request(ctx, old.ID); r.Status != jobs.RequestStale {
+		t.Fatalf("old request is %s", r.Status)
+	}
+	if r, _ := f.st.Request(ctx, current.ID); r.Status != jobs.RequestHeld {
+		t.Fatalf("current request is %s", r.Status)
+	}
+	if _, err := f.st.ApproveRequest(ctx, old.ID, "mia", plan.Plan{}, nil, jobstest.Chain(), f.now); !errors.Is(err, jobs.ErrNotHeld) {
+		t.Fatalf("approving a stale request: %v", err)
+	}
+	withdrawn, err := f.st.Withdraw(ctx, "eve", []string{old.ID, current.ID}, f.now)
+	if err != nil || len(withdrawn) != 1 || withdrawn[0].ID != current.ID {
+		t.Fatalf("withdrawn %+v, %v", withdrawn, err)
+	}
+	if k := f.auditKinds(); k["run.stale"] != 1 || k["run.withdrawn"] != 1 {
+		t.Fatalf("audit %v", k)
+	}
+}
+
+func TestChangesWaitInTheOutboxUntilReported(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	r, _ := jobstest.Run(t, f.st, nil, "tpp", "c", "generate_dataset")
+	select {
+	case <-f.st.Changed():
+	default:
+		t.Fatal("creating a request did not signal a change")
+	}
+	un, err := f.st.Unreported(ctx, 10)
+	if err != nil || len(un) != 1 || un[0].ID != r.ID {
+		t.Fatalf("unreported %+v, %v", un, err)
+	}
+	prs, err := f.st.UnreportedPRs(ctx, 10)
+	if err != nil || len(prs) != 1 || prs[0].PR != 1 {
+		t.Fatalf("unreported pull requests %+v, %v", prs, err)
+	}
+	if err := f.st.MarkReported(ctx, r.ID, un[0].Version, f.now); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.MarkPRReported(ctx, "owner/study", 1, prs[0].Version, f.now); err != nil {
+		t.Fatal(err)
+	}
+	if un, _ := f.st.Unreported(ctx, 10); len(un) != 0 {
+		t.Fatalf("still unreported after marking: %+v", un)
+	}
+	f.claim("tpp") // the job moves: GitHub is behind again
+	if un, _ := f.st.Unreported(ctx, 10); len(un) != 1 || un[0].Version <= prs[0].Version-1 {
+		t.Fatalf("a claim left nothing to report: %+v", un)
+	}
+	if prs, _ := f.st.UnreportedPRs(ctx, 10); len(prs) != 1 {
+		t.Fatalf("a claim left the status comment current: %+v", prs)
+	}
+	// An older version reported late never hides a newer one.
+	if err := f.st.MarkReported(ctx, r.ID, 1, f.now); err != nil {
+		t.Fatal(err)
+	}
+	if un, _ := f.st.Unreported(ctx, 10); len(un) != 1 {
+		t.Fatal("a late report of an old version hid the new one")
 	}
 }
 

@@ -47,13 +47,13 @@ func (s *Store) ExpireLeases(ctx context.Context, now time.Time) (int, error) {
 func (t *txn) expire(task Task) error {
 	var j Job
 	var err error
-	if task.JobID != "" {
+	if task.Kind == RunJob && task.JobID != "" {
 		if j, err = t.job(task.JobID); err != nil {
 			return err
 		}
 	}
 	// A job the user cancelled is not run again when its agent goes silent.
-	if task.JobID != "" && !j.Finished() && j.CancelRequested {
+	if j.ID != "" && !j.Finished() && j.CancelRequested {
 		_, err := t.move(j, Event{Kind: Cancelled, Message: "cancelled; the agent stopped reporting before it stopped the job"}, Actor)
 		return err
 	}
@@ -61,7 +61,7 @@ func (t *txn) expire(task Task) error {
 		if _, err := t.tx.ExecContext(t.ctx, `UPDATE tasks SET state = 'done', lease_expires_at = NULL WHERE id = ?`, task.ID); err != nil {
 			return fmt.Errorf("give up task %s: %w", task.ID, err)
 		}
-		if task.JobID == "" || j.Finished() {
+		if j.ID == "" || j.Finished() {
 			return nil
 		}
 		// Should the silent agent come back, it is told to stop.
@@ -74,7 +74,7 @@ func (t *txn) expire(task Task) error {
 		return fmt.Errorf("release task %s: %w", task.ID, err)
 	}
 	t.wake[task.Backend] = true
-	if task.JobID == "" || j.State != plan.Running {
+	if j.ID == "" || j.State != plan.Running {
 		return nil
 	}
 	_, err = t.move(j, Event{Kind: LeaseLost, Message: fmt.Sprintf("the agent stopped reporting on attempt %d; waiting for a worker again", task.Attempt)}, Actor)
@@ -93,7 +93,11 @@ func (s *Store) TimeOut(ctx context.Context, now time.Time) (int, error) {
 		}
 		for _, j := range jobs {
 			j.CancelRequested = true
-			if _, err := t.move(j, Event{Kind: TimedOutEvent, Message: fmt.Sprintf("ran past its time limit of %s", j.Timeout)}, Actor); err != nil {
+			next, err := t.move(j, Event{Kind: TimedOutEvent, Message: fmt.Sprintf("ran past its time limit of %s", j.Timeout)}, Actor)
+			if err != nil {
+				return err
+			}
+			if err := t.queueCancel(next); err != nil {
 				return err
 			}
 			n++
@@ -105,8 +109,10 @@ func (s *Store) TimeOut(ctx context.Context, now time.Time) (int, error) {
 
 // Cancel cancels the unfinished jobs of the given requests; with actions,
 // only the jobs of those actions. A pending job is cancelled at once (and its
-// dependants fail); a running job is flagged, and the agent learns it from
-// the answer to its next update. It returns the jobs it cancelled or flagged.
+// dependants fail); a running job is flagged and a cancel_job task queued:
+// the agent stops it when a worker claims that task, or when the answer to
+// its next update says so, whichever comes first. It returns the jobs it
+// cancelled or flagged.
 func (s *Store) Cancel(ctx context.Context, actor string, requestIDs, actions []string, now time.Time) ([]Job, error) {
 	var out []Job
 	err := s.write(ctx, now, func(t *txn) error {
@@ -133,7 +139,11 @@ func (s *Store) Cancel(ctx context.Context, actor string, requestIDs, actions []
 			case !cur.CancelRequested:
 				cur.CancelRequested = true
 				if err = t.saveJob(cur); err == nil {
+					t.touch(cur.RequestID)
 					err = t.recordJob(cur.Status, cur, actor)
+				}
+				if err == nil {
+					err = t.queueCancel(cur)
 				}
 			}
 			if err != nil {

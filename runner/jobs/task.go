@@ -33,10 +33,11 @@ type Task struct {
 
 // Claim is a task an agent holds, with what it needs to run it.
 type Claim struct {
-	Task Task
-	Job  Job
-	Repo string
-	SHA  string
+	Task           Task
+	Job            Job
+	Repo           string
+	InstallationID int64 // the app installation that may read Repo
+	SHA            string
 }
 
 // ErrStaleAttempt is returned (wrapped) for an update from an attempt that
@@ -60,7 +61,7 @@ type Answer struct {
 }
 
 // Claim gives the oldest pending task of backend to its agent, with a lease,
-// and marks its job running. ok is false when there is none.
+// cancellations first; a run_job task's job becomes running. ok is false when there is none.
 func (s *Store) Claim(ctx context.Context, backend string, now time.Time) (c Claim, ok bool, err error) {
 	// Most claims find nothing; look on the read pool before taking the writer.
 	var n int
@@ -72,7 +73,7 @@ func (s *Store) Claim(ctx context.Context, backend string, now time.Time) (c Cla
 	}
 	err = s.write(ctx, now, func(t *txn) error {
 		task, err := scanTask(t.tx.QueryRowContext(ctx, `SELECT `+taskColumns+` FROM tasks WHERE backend = ? AND state = 'pending'
-			ORDER BY seq LIMIT 1`, backend))
+			ORDER BY kind = 'cancel_job' DESC, seq LIMIT 1`, backend))
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
@@ -93,10 +94,14 @@ func (s *Store) Claim(ctx context.Context, backend string, now time.Time) (c Cla
 		if err != nil {
 			return err
 		}
-		if c.Job, err = t.move(j, Event{Kind: Claimed, Message: fmt.Sprintf("claimed by the agent (attempt %d)", task.Attempt)}, backend); err != nil {
-			return err
+		c.Job = j
+		if task.Kind == RunJob {
+			if c.Job, err = t.move(j, Event{Kind: Claimed, Message: fmt.Sprintf("claimed by the agent (attempt %d)", task.Attempt)}, backend); err != nil {
+				return err
+			}
 		}
-		return t.tx.QueryRowContext(ctx, `SELECT repo, head_sha FROM job_requests WHERE id = ?`, j.RequestID).Scan(&c.Repo, &c.SHA)
+		return t.tx.QueryRowContext(ctx, `SELECT repo, installation_id, head_sha FROM job_requests WHERE id = ?`, j.RequestID).
+			Scan(&c.Repo, &c.InstallationID, &c.SHA)
 	})
 	if err != nil {
 		return Claim{}, false, err
@@ -121,7 +126,8 @@ func (s *Store) Task(ctx context.Context, backend, id string) (Claim, error) {
 	if c.Job, err = s.Job(ctx, task.JobID); err != nil {
 		return c, err
 	}
-	err = s.db.R.QueryRowContext(ctx, `SELECT repo, head_sha FROM job_requests WHERE id = ?`, c.Job.RequestID).Scan(&c.Repo, &c.SHA)
+	err = s.db.R.QueryRowContext(ctx, `SELECT repo, installation_id, head_sha FROM job_requests WHERE id = ?`, c.Job.RequestID).
+		Scan(&c.Repo, &c.InstallationID, &c.SHA)
 	return c, err
 }
 
@@ -162,7 +168,8 @@ func (s *Store) ApplyUpdate(ctx context.Context, backend, taskID string, u Updat
 			u.Seq, t.now.Add(s.lease).UnixMilli(), taskID); err != nil {
 			return fmt.Errorf("renew task %s: %w", taskID, err)
 		}
-		if task.JobID == "" {
+		if task.Kind != RunJob {
+			// Only a run_job task moves its job; the others just end.
 			if u.Status == "" {
 				return nil
 			}
