@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -36,6 +37,7 @@ type Config struct {
 
 	GitHub   GitHub
 	Policy   Policy
+	Runs     Runs
 	Release  Release
 	Backends []Backend
 
@@ -57,6 +59,15 @@ type Policy struct {
 	RunPermission string   // read, triage, write, maintain or admin
 	TriggerLabel  string   // a PR label that means "/run all"
 	Require       []string // extra conditions: approved, mergeable
+}
+
+// Runs configures how jobs are run and shown.
+type Runs struct {
+	DefaultBackend string        // used without --backend; the first backend unless set
+	JobTimeout     time.Duration // wall-clock limit of one job
+	Lease          time.Duration // how long an agent holds a task without reporting
+	MaxAttempts    int           // claims of a task before its job fails internal_error
+	StatusInterval time.Duration // least time between two updates of one check run
 }
 
 // Release configures output checking.
@@ -184,6 +195,7 @@ type fileConfig struct {
 	Workers   *int          `yaml:"workers"`
 	GitHub    fileGitHub    `yaml:"github"`
 	Policy    filePolicy    `yaml:"policy"`
+	Runs      fileRuns      `yaml:"runs"`
 	Release   fileRelease   `yaml:"release"`
 	Backends  []fileBackend `yaml:"backends"`
 }
@@ -200,6 +212,14 @@ type filePolicy struct {
 	RunPermission string   `yaml:"run_permission"`
 	TriggerLabel  string   `yaml:"trigger_label"`
 	Require       []string `yaml:"require"`
+}
+
+type fileRuns struct {
+	DefaultBackend string `yaml:"default_backend"`
+	JobTimeout     string `yaml:"job_timeout"`
+	Lease          string `yaml:"lease"`
+	MaxAttempts    *int   `yaml:"max_attempts"`
+	StatusInterval string `yaml:"status_interval"`
 }
 
 type fileRelease struct {

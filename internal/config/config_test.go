@@ -178,6 +178,18 @@ func TestLoadValues(t *testing.T) {
 				return fmt.Sprint(bytes.HasPrefix(c.PrivateKey, []byte("-----BEGIN PRIVATE KEY"))) + " want true"
 			},
 		},
+		"runs default to the first backend and safe limits": {
+			yml: minimal + "backends:\n  - {name: tpp, token_sha256: " + strings.Repeat("ab", 32) + "}\n  - {name: emis, token_sha256: " + strings.Repeat("cd", 32) + "}\n",
+			check: func(c *Config) string {
+				return fmt.Sprint(c.Runs) + " want {tpp 24h0m0s 2m0s 3 5s}"
+			},
+		},
+		"runs as configured": {
+			yml: minimal + "runs: {default_backend: emis, job_timeout: 90m, lease: 30s, max_attempts: 5, status_interval: 0s}\nbackends:\n  - {name: tpp, token_sha256: " + strings.Repeat("ab", 32) + "}\n  - {name: emis, token_sha256: " + strings.Repeat("cd", 32) + "}\n",
+			check: func(c *Config) string {
+				return fmt.Sprint(c.Runs) + " want {emis 1h30m0s 30s 5 0s}"
+			},
+		},
 		"policy, release and backends": {
 			yml: minimal + `policy:
   run_permission: maintain
@@ -388,6 +400,18 @@ func TestLoadErrors(t *testing.T) {
 		"run permission": {
 			yml:  minimal + "policy: {run_permission: owner}\n",
 			want: []string{`fivesafes.yml:6: policy.run_permission: want one of read, triage, write, maintain, admin, got "owner"`},
+		},
+		"a job timeout that is not a duration": {
+			yml:  minimal + "runs: {job_timeout: 2 days}\n",
+			want: []string{`fivesafes.yml:6: runs.job_timeout: want a duration such as 90s, 15m or 24h, got "2 days"`},
+		},
+		"a lease out of range": {
+			yml:  minimal + "runs: {lease: 2h}\n",
+			want: []string{"fivesafes.yml:6: runs.lease: want from 1s to 1h0m0s, got 2h"},
+		},
+		"a default backend that is not configured": {
+			yml:  minimal + "runs: {default_backend: emis}\nbackends:\n  - {name: tpp, token_sha256: " + strings.Repeat("ab", 32) + "}\n",
+			want: []string{`fivesafes.yml:6: runs.default_backend: "emis" is not the name of a backend (backends: tpp)`},
 		},
 		"empty trigger label": {
 			yml:  minimal + "policy: {trigger_label: ''}\n",

@@ -41,6 +41,19 @@ policy:
   #   mergeable  the pull request can be merged
   require: []
 
+runs:
+  # Backend for /run without --backend (default: the first in backends).
+  default_backend: tpp
+  # Wall-clock limit of one job; it then fails with timed_out.
+  job_timeout: 24h
+  # An agent that does not report on a task for this long loses it; the task
+  # is handed out again, up to max_attempts claims, then fails internal_error.
+  lease: 2m
+  max_attempts: 3
+  # Least time between two updates of one run's check run (the last one,
+  # when the run ends, is never held back).
+  status_interval: 5s
+
 release:
   # Distinct output checkers who must approve a release; the requester's
   # own approval never counts.

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Defaults for keys the file may leave out.
@@ -24,6 +25,10 @@ const (
 	DefaultRunPermission = "write"
 	DefaultTriggerLabel  = "fivesafes:run-all"
 	DefaultApprovals     = 2
+	DefaultJobTimeout    = 24 * time.Hour
+	DefaultLease         = 2 * time.Minute
+	DefaultMaxAttempts   = 3
+	DefaultStatusEvery   = 5 * time.Second
 
 	// MinSecretLen is the shortest webhook secret accepted.
 	MinSecretLen = 16
@@ -89,6 +94,7 @@ func (v *validator) config(raw *fileConfig) *Config {
 	c.Policy = v.policy(&raw.Policy)
 	c.Release = v.release(&raw.Release)
 	c.Backends = v.backends(raw.Backends)
+	c.Runs = v.runs(&raw.Runs, c.Backends)
 	return c
 }
 
@@ -394,4 +400,52 @@ func (v *validator) backends(raw []fileBackend) []Backend {
 		out = append(out, Backend{Name: b.Name, TokenSHA256: hash})
 	}
 	return out
+}
+
+func (v *validator) runs(raw *fileRuns, backends []Backend) Runs {
+	r := Runs{
+		DefaultBackend: raw.DefaultBackend,
+		JobTimeout:     v.duration("runs.job_timeout", raw.JobTimeout, DefaultJobTimeout, time.Minute, 30*24*time.Hour),
+		Lease:          v.duration("runs.lease", raw.Lease, DefaultLease, time.Second, time.Hour),
+		MaxAttempts:    v.intIn("runs.max_attempts", raw.MaxAttempts, DefaultMaxAttempts, 1, 20),
+		StatusInterval: v.duration("runs.status_interval", raw.StatusInterval, DefaultStatusEvery, 0, 5*time.Minute),
+	}
+	names := make([]string, len(backends))
+	for i, b := range backends {
+		names[i] = b.Name
+	}
+	switch {
+	case raw.DefaultBackend == "" && v.present("runs.default_backend"):
+		v.fail("runs.default_backend", "empty; remove the key to use the first backend")
+	case raw.DefaultBackend == "" && len(names) > 0:
+		r.DefaultBackend = names[0]
+	case raw.DefaultBackend != "" && !slices.Contains(names, raw.DefaultBackend):
+		v.fail("runs.default_backend", "%q is not the name of a backend (backends: %s)", raw.DefaultBackend, orNone(names))
+	}
+	return r
+}
+
+// duration reads a Go duration ("90s", "24h") from lo to hi; "" is def.
+func (v *validator) duration(key, s string, def, lo, hi time.Duration) time.Duration {
+	if s == "" {
+		if v.present(key) {
+			v.fail(key, "empty; remove the key to use %s", def)
+		}
+		return def
+	}
+	d, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		v.fail(key, "want a duration such as 90s, 15m or 24h, got %q", s)
+	case d < lo || d > hi:
+		v.fail(key, "want from %s to %s, got %s", lo, hi, s)
+	}
+	return d
+}
+
+func orNone(names []string) string {
+	if len(names) == 0 {
+		return "none configured"
+	}
+	return strings.Join(names, ", ")
 }

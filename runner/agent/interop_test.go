@@ -22,7 +22,7 @@ import (
 // codeSource serves the same tarball for any commit.
 type codeSource []byte
 
-func (c codeSource) Tarball(context.Context, string, string) (io.ReadCloser, error) {
+func (c codeSource) Tarball(context.Context, int64, string, string) (io.ReadCloser, error) {
 	return io.NopCloser(bytes.NewReader(c)), nil
 }
 

@@ -28,7 +28,7 @@ func (s *Server) codeTarball(w http.ResponseWriter, r *http.Request, backend str
 		writeError(w, http.StatusServiceUnavailable, "no code source configured")
 		return
 	}
-	rc, err := s.code.Tarball(r.Context(), c.Repo, c.SHA)
+	rc, err := s.code.Tarball(r.Context(), c.InstallationID, c.Repo, c.SHA)
 	if err != nil {
 		log.Warn("fetch code failed", "repo", c.Repo, "sha", c.SHA, "err", err)
 		writeError(w, http.StatusBadGateway, "could not fetch the code from GitHub; try again")

@@ -33,7 +33,7 @@ type fakeCode struct {
 	calls []string
 }
 
-func (f *fakeCode) Tarball(_ context.Context, repo, sha string) (io.ReadCloser, error) {
+func (f *fakeCode) Tarball(_ context.Context, _ int64, repo, sha string) (io.ReadCloser, error) {
 	f.mu.Lock()
 	f.calls = append(f.calls, repo+"@"+sha)
 	f.mu.Unlock()

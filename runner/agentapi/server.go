@@ -27,10 +27,11 @@ type Backend struct {
 	TokenSHA256 string
 }
 
-// CodeSource gives the repository tarball at a commit; the bot's
-// implementation fetches it from GitHub so that agents need no GitHub access.
+// CodeSource gives the repository tarball at a commit, read as the app
+// installation that may; the bot's implementation fetches it from GitHub so
+// that agents need no GitHub access.
 type CodeSource interface {
-	Tarball(ctx context.Context, repo, sha string) (io.ReadCloser, error)
+	Tarball(ctx context.Context, installationID int64, repo, sha string) (io.ReadCloser, error)
 }
 
 // Server answers agents.
