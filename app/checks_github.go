@@ -173,9 +173,13 @@ type checkRunPatch struct {
 	Conclusion  *string                `json:"conclusion,omitempty"`
 	CompletedAt *github.Timestamp      `json:"completed_at,omitempty"`
 	Output      *github.CheckRunOutput `json:"output,omitempty"`
+	// Actions is sent only when set: a pointer to an empty list sends
+	// "actions": [], which removes the run's buttons.
+	Actions *[]github.CheckRunAction `json:"actions,omitempty"`
 }
 
-// UpdateCheckRun changes a check run's status, conclusion and output.
+// UpdateCheckRun changes a check run's status, conclusion, output and
+// buttons.
 func (g *ChecksGitHub) UpdateCheckRun(ctx context.Context, repo checks.Repo, id int64, upd checks.CheckRunUpdate) error {
 	c, err := g.clients.Installation(repo.InstallationID)
 	if err != nil {
@@ -185,6 +189,7 @@ func (g *ChecksGitHub) UpdateCheckRun(ctx context.Context, repo checks.Repo, id 
 		Status:     optional(upd.Status),
 		Conclusion: optional(upd.Conclusion),
 		Output:     checkRunOutput(upd.Output),
+		Actions:    checkRunActions(upd.Actions),
 	}
 	if !upd.CompletedAt.IsZero() {
 		patch.CompletedAt = &github.Timestamp{Time: upd.CompletedAt}
@@ -197,6 +202,19 @@ func (g *ChecksGitHub) UpdateCheckRun(ctx context.Context, repo checks.Repo, id 
 		return fmt.Errorf("update check run %d in %s: %w", id, repo.FullName(), err)
 	}
 	return nil
+}
+
+// checkRunActions keeps nil (leave the buttons) apart from empty (remove
+// them).
+func checkRunActions(in []checks.CheckRunAction) *[]github.CheckRunAction {
+	if in == nil {
+		return nil
+	}
+	out := make([]github.CheckRunAction, len(in))
+	for i, a := range in {
+		out[i] = github.CheckRunAction{Label: a.Label, Description: a.Description, Identifier: a.Identifier}
+	}
+	return &out
 }
 
 func checkRunOutput(o *checks.CheckRunOutput) *github.CheckRunOutput {

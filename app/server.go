@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -16,6 +17,8 @@ import (
 	"github.com/fivesafes/fivesafes/internal/inbox"
 	"github.com/fivesafes/fivesafes/internal/logging"
 	"github.com/fivesafes/fivesafes/internal/store"
+	"github.com/fivesafes/fivesafes/runner/jobs"
+	"github.com/fivesafes/fivesafes/runner/protocol"
 )
 
 // Server is the bot: the HTTP face (webhook intake, health, metrics) and the
@@ -27,10 +30,15 @@ type Server struct {
 	inbox      *inbox.Inbox
 	metrics    *Metrics
 	dispatcher *Dispatcher
+	jobs       *jobs.Store
+	reporter   *RunReporter
 	handler    http.Handler
+	agentAPI   http.Handler
 	dispOpts   []DispatcherOption
 	clientOpts []ClientOption
+	ghOpts     []RunsGitHubOption
 	intakeOnly bool
+	sweepEvery time.Duration
 }
 
 // ServerOption configures a Server.
@@ -47,6 +55,15 @@ func WithDispatcherOptions(opts ...DispatcherOption) ServerOption {
 // WithIntakeOnly makes the server store deliveries without handling them, for
 // maintenance: the work waits in the inbox for the next normal start.
 func WithIntakeOnly() ServerOption { return func(s *Server) { s.intakeOnly = true } }
+
+// WithRunsGitHubOptions passes options through to the runs' GitHub adapter.
+func WithRunsGitHubOptions(opts ...RunsGitHubOption) ServerOption {
+	return func(s *Server) { s.ghOpts = append(s.ghOpts, opts...) }
+}
+
+// WithSweepInterval sets how often expired leases and timed-out jobs are
+// looked for (default: a quarter of the lease, between 1s and 30s).
+func WithSweepInterval(d time.Duration) ServerOption { return func(s *Server) { s.sweepEvery = d } }
 
 // WithClientOptions passes options through to the GitHub client factory.
 func WithClientOptions(opts ...ClientOption) ServerOption {
@@ -74,22 +91,51 @@ func NewServer(ctx context.Context, cfg *config.Config, opts ...ServerOption) (*
 		s.Close()
 		return nil, fmt.Errorf("github client: %w", err)
 	}
-	pipelines := checks.NewService(NewChecksGitHub(clients), NewCheckRunLedger(db))
+	gh := NewRunsGitHub(clients, s.ghOpts...)
+	pipelines := checks.NewService(gh.ChecksGitHub, NewCheckRunLedger(db))
+	s.jobs = jobs.New(db, jobs.WithLease(cfg.Runs.Lease), jobs.WithMaxAttempts(cfg.Runs.MaxAttempts), jobs.WithJobTimeout(cfg.Runs.JobTimeout))
+	if s.agentAPI, err = newAgentAPI(cfg, s.jobs, gh, s.log, s.metrics); err != nil {
+		s.Close()
+		return nil, err
+	}
+	runs := NewRuns(gh, s.jobs, RunPolicy{Permission: cfg.Policy.RunPermission, Require: cfg.Policy.Require},
+		backendNames(cfg.Backends), cfg.Runs.DefaultBackend)
+	replies := NewReplies(db, gh)
 	handlers := []EventHandler{
-		&PullRequestHandler{Checks: pipelines},
+		&PullRequestHandler{Checks: pipelines, Runs: runs, Replies: replies, GitHub: gh, TriggerLabel: cfg.Policy.TriggerLabel},
 		&CheckSuiteHandler{Checks: pipelines},
-		&CheckRunHandler{Checks: pipelines},
+		&CheckRunHandler{Checks: pipelines, Runs: runs, Replies: replies},
+		&IssueCommentHandler{Runs: runs, GitHub: gh, Replies: replies},
 	}
 	s.dispatcher = NewDispatcher(s.inbox, handlers, append([]DispatcherOption{
 		WithWorkers(cfg.Workers), WithDispatcherMetrics(s.metrics),
 	}, s.dispOpts...)...)
+	s.reporter = NewRunReporter(s.jobs, gh, s.RunURL, WithReportInterval(cfg.Runs.StatusInterval), WithReporterLogger(s.log))
+	if s.sweepEvery <= 0 {
+		s.sweepEvery = min(max(cfg.Runs.Lease/4, time.Second), 30*time.Second)
+	}
 	s.handler = s.routes()
 	return s, nil
+}
+
+// RunURL is a job request's public page, the details link of its check run.
+func (s *Server) RunURL(r jobs.Request) string { return s.cfg.PublicURL + "/runs/" + r.ID }
+
+// Jobs is the job store.
+func (s *Server) Jobs() *jobs.Store { return s.jobs }
+
+func backendNames(bs []config.Backend) []string {
+	names := make([]string, len(bs))
+	for i, b := range bs {
+		names[i] = b.Name
+	}
+	return names
 }
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/webhook", NewIntake(s.webhookSecrets, s.inbox, s.metrics))
+	mux.Handle(protocol.APIPrefix+"/", s.agentAPI)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
@@ -146,12 +192,18 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		BaseContext:       func(net.Listener) context.Context { return logging.With(context.Background(), s.log) },
 	}
 	dispatched := make(chan error, 1)
+	var background sync.WaitGroup
 	if s.intakeOnly {
 		s.log.Warn("intake only: deliveries are stored but not handled")
 		dispatched <- nil
 	} else {
 		go func() { dispatched <- s.dispatcher.Run(ctx) }()
+		background.Go(func() { s.reporter.Run(ctx) })
+		background.Go(func() {
+			s.jobs.Sweep(ctx, s.sweepEvery, time.Now, func(err error) { s.log.Error("sweep leases and timeouts", "err", err) })
+		})
 	}
+	defer background.Wait()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	s.log.Info("serving", "addr", ln.Addr().String(), "public_url", s.cfg.PublicURL)

@@ -60,6 +60,17 @@ type CheckRunUpdate struct {
 	Conclusion  string // set with Status completed
 	CompletedAt time.Time
 	Output      *CheckRunOutput
+	// Actions are the run's buttons (at most 3): nil leaves them as they
+	// are, an empty slice removes them.
+	Actions []CheckRunAction
+}
+
+// CheckRunAction is a button on a check run; a click sends a check_run
+// requested_action event with its Identifier.
+type CheckRunAction struct {
+	Label       string // at most 20 characters
+	Description string // at most 40 characters
+	Identifier  string // at most 20 characters
 }
 
 // CheckRunOutput is the title, summary, text and a batch of annotations.

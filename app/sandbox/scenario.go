@@ -5,25 +5,41 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"slices"
 	"strings"
 
 	"github.com/fivesafes/fivesafes/checks"
 	"github.com/fivesafes/fivesafes/internal/ghemu"
 )
 
+// DemoBackend is the backend the demo runs on.
+const DemoBackend = "tpp"
+
 // Scenario plays the demo: a researcher opens a pull request with a valid
-// project.yaml, then pushes a broken one. It writes a transcript to out and
-// returns an error naming every step that did not do what it should.
+// project.yaml and runs it with `/run all` through a backend agent, then
+// pushes a broken project.yaml and asks again. It starts an agent for
+// DemoBackend if the stack has none, writes a transcript to out and returns
+// an error naming every step that did not do what it should.
 func Scenario(ctx context.Context, s *Stack, out io.Writer) error {
 	p := printer{w: out}
 	p.say("GitHub emulator at %s; bot at %s", s.Emulator.URL(), s.BotURL())
 	p.say("Repository %s, app installed (installation %d)", s.Repo.FullName(), InstallationID)
+	if len(s.agents) == 0 {
+		a, err := s.StartAgent(ctx, DemoBackend)
+		if err != nil {
+			return err
+		}
+		p.say("Backend agent for %q running (local executor, built-in stand-ins for ehrql and summary)", a.Backend)
+	}
+	s.Repo.SetPermission("ana", "write")
+	var problems []string
+	problem := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 
 	branch := "describe-cohort"
 	s.Repo.Commit(branch, map[string]string{
 		"project.yaml":                   validPipeline,
 		"analysis/dataset_definition.py": datasetDefinition,
-		"analysis/describe.py":           describeScript,
 	}, "Add the dataset definition and a cohort description")
 	number, sha := s.Repo.OpenPR(branch, "main", "Describe the cohort", "ana")
 	p.step("ana opens pull request #%d (head %s) with a valid project.yaml", number, short(sha))
@@ -32,6 +48,36 @@ func Scenario(ctx context.Context, s *Stack, out io.Writer) error {
 		return err
 	}
 	p.checkRun(first, validPipeline)
+	if first.Conclusion != checks.ConclusionSuccess {
+		problem("the valid project.yaml got %q, want success", first.Conclusion)
+	}
+
+	comment := s.Repo.Comment(number, "ana", "/run all")
+	p.step("ana comments `/run all`")
+	run, seen, err := watchRun(ctx, s, sha, "fivesafes / run #1 ("+DemoBackend+")")
+	if err != nil {
+		return err
+	}
+	p.say("   reactions on the comment: %s", strings.Join(s.Repo.Reactions(comment), ", "))
+	p.runCheck(run, seen)
+	if run.Conclusion != "success" {
+		problem("run #1 got %q (%s), want success", run.Conclusion, run.Output.Title)
+	}
+	if !slices.Contains(seen, "queued") || seen[len(seen)-1] != "completed" {
+		problem("run #1 went %s, want queued first and completed last", strings.Join(seen, " → "))
+	}
+	if status, err := waitStatusComment(ctx, s, number, "✅"); err != nil {
+		problem("no status comment shows run #1 succeeded: %v", err)
+	} else {
+		p.say("   status comment on the pull request:")
+		p.indent(status.Body, "     | ")
+	}
+	if data, err := os.ReadFile(s.MediumPrivacyFile(DemoBackend, branch, "output/table1.csv")); err != nil {
+		problem("table1.csv is not in the medium privacy store: %v", err)
+	} else {
+		p.say("   in the backend's medium privacy store, output/table1.csv:")
+		p.indent(string(data), "     | ")
+	}
 
 	sha2 := s.Repo.Push(branch, map[string]string{
 		"project.yaml":     brokenPipeline,
@@ -43,24 +89,32 @@ func Scenario(ctx context.Context, s *Stack, out io.Writer) error {
 		return err
 	}
 	p.checkRun(second, brokenPipeline)
-
-	var problems []string
-	if first.Conclusion != checks.ConclusionSuccess {
-		problems = append(problems, fmt.Sprintf("the valid project.yaml got %q, want success", first.Conclusion))
-	}
 	if second.Conclusion != checks.ConclusionFailure {
-		problems = append(problems, fmt.Sprintf("the broken project.yaml got %q, want failure", second.Conclusion))
+		problem("the broken project.yaml got %q, want failure", second.Conclusion)
 	}
 	if len(second.Annotations) == 0 {
-		problems = append(problems, "the broken project.yaml has no annotations")
+		problem("the broken project.yaml has no annotations")
 	}
 	for _, a := range second.Annotations {
 		if a.Path != "project.yaml" || a.StartLine < 1 {
-			problems = append(problems, fmt.Sprintf("annotation %q is not on a line of project.yaml", a.Message))
+			problem("annotation %q is not on a line of project.yaml", a.Message)
 		}
 	}
-	if n := len(s.Repo.CheckRuns(sha)) + len(s.Repo.CheckRuns(sha2)); n != 2 {
-		problems = append(problems, fmt.Sprintf("%d check runs on the two commits, want 2", n))
+
+	refused := s.Repo.Comment(number, "ana", "/run all")
+	p.step("ana comments `/run all` again, on the broken commit")
+	reply, err := s.Repo.WaitComment(ctx, number, func(c ghemu.Comment) bool {
+		return c.ID > refused && strings.Contains(c.Body, "did not start this run")
+	})
+	if err != nil {
+		problem("no reply refusing the run on a broken project.yaml: %v", err)
+	} else {
+		p.say("   reactions on the comment: %s", strings.Join(s.Repo.Reactions(refused), ", "))
+		p.say("   the bot replies:")
+		p.indent(visible(reply.Body), "     | ")
+	}
+	if n := len(s.Repo.CheckRuns(sha2)); n != 1 {
+		problem("%d check runs on the broken commit, want only the project.yaml check", n)
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%w:\n- %s", ErrScenario, strings.Join(problems, "\n- "))
@@ -72,20 +126,53 @@ func Scenario(ctx context.Context, s *Stack, out io.Writer) error {
 
 // waitCheck waits for the project.yaml check run on sha to complete.
 func waitCheck(ctx context.Context, s *Stack, sha string) (ghemu.CheckRun, error) {
+	run, err := s.Repo.WaitCheckRun(ctx, sha, checks.CheckName)
+	if err != nil {
+		return run, fmt.Errorf("no completed %q check run on %s: %w", checks.CheckName, short(sha), err)
+	}
+	return run, nil
+}
+
+// watchRun waits for the newest check run called name on sha to complete,
+// noting each status it shows on the way.
+func watchRun(ctx context.Context, s *Stack, sha, name string) (ghemu.CheckRun, []string, error) {
+	var seen []string
 	var run ghemu.CheckRun
 	err := s.Emulator.WaitFor(ctx, func() bool {
-		for _, r := range s.Repo.CheckRuns(sha) {
-			if r.Name == checks.CheckName && r.Status == "completed" {
-				run = r
-				return true
+		runs := s.Repo.CheckRuns(sha)
+		for i := len(runs) - 1; i >= 0; i-- {
+			if runs[i].Name == name {
+				run = runs[i]
+				if len(seen) == 0 || seen[len(seen)-1] != run.Status {
+					seen = append(seen, run.Status)
+				}
+				return run.Status == "completed"
 			}
 		}
 		return false
 	})
 	if err != nil {
-		return run, fmt.Errorf("no completed %q check run on %s: %w", checks.CheckName, short(sha), err)
+		return run, seen, fmt.Errorf("%q on %s did not complete (seen: %s): %w", name, short(sha), strings.Join(seen, " → "), err)
 	}
-	return run, nil
+	return run, seen, nil
+}
+
+// waitStatusComment waits for the bot's status comment to contain want.
+func waitStatusComment(ctx context.Context, s *Stack, number int, want string) (ghemu.Comment, error) {
+	return s.Repo.WaitComment(ctx, number, func(c ghemu.Comment) bool {
+		return strings.Contains(c.Body, "fivesafes:status") && strings.Contains(c.Body, want)
+	})
+}
+
+// visible drops the HTML comments (markers) a reader of GitHub never sees.
+func visible(body string) string {
+	var lines []string
+	for l := range strings.Lines(body) {
+		if !strings.HasPrefix(strings.TrimSpace(l), "<!--") {
+			lines = append(lines, strings.TrimRight(l, "\n"))
+		}
+	}
+	return strings.TrimSpace(strings.Join(lines, "\n"))
 }
 
 type printer struct {
@@ -98,6 +185,12 @@ func (p *printer) say(format string, args ...any) { fmt.Fprintf(p.w, format+"\n"
 func (p *printer) step(format string, args ...any) {
 	p.n++
 	fmt.Fprintf(p.w, "\n%d. %s\n", p.n, fmt.Sprintf(format, args...))
+}
+
+func (p *printer) indent(text, prefix string) {
+	for l := range strings.Lines(strings.TrimRight(text, "\n")) {
+		p.say("%s%s", prefix, strings.TrimRight(l, "\n"))
+	}
 }
 
 // checkRun prints a check run as a reviewer would see it on the PR.
@@ -115,6 +208,18 @@ func (p *printer) checkRun(r ghemu.CheckRun, file string) {
 		if a.StartLine >= 1 && a.StartLine <= len(lines) {
 			p.say("       | %s", lines[a.StartLine-1])
 		}
+	}
+}
+
+// runCheck prints a run's check run: the statuses it went through, its
+// verdict and its table of jobs.
+func (p *printer) runCheck(r ghemu.CheckRun, seen []string) {
+	mark := map[string]string{"success": "✓", "failure": "✗"}[r.Conclusion]
+	p.say("   %s %s: %s (%s)", mark, r.Name, strings.Join(seen, " → "), r.Conclusion)
+	p.say("     %s", r.Output.Title)
+	p.indent(r.Output.Text, "     | ")
+	if r.DetailsURL != "" {
+		p.say("     details: %s", r.DetailsURL)
 	}
 }
 

@@ -6,12 +6,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fivesafes/fivesafes/runner/exec"
 )
 
-func TestScenarioShowsBothCheckRuns(t *testing.T) {
+func TestScenarioRunsTheDemoStudy(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	s, err := Start(ctx, Options{Dir: t.TempDir(), SpecFailure: func(err error) { t.Errorf("GitHub would reject: %v", err) }})
+	s, err := Start(ctx, Options{Dir: t.TempDir(), SpecFailure: func(err error) { t.Errorf("GitHub would reject: %v", err) },
+		ExecOptions: []exec.Option{testSupervisor()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,6 +27,12 @@ func TestScenarioShowsBothCheckRuns(t *testing.T) {
 		"✓ fivesafes / project.yaml — success",
 		"✗ fivesafes / project.yaml — failure",
 		"output/report.pdf is not an allowed file type for moderately_sensitive outputs",
+		"✓ fivesafes / run #1 (tpp): queued",
+		"→ completed (success)",
+		"reactions on the comment: eyes",
+		"reactions on the comment: confused",
+		"column,non_empty",
+		"did not start this run",
 		"Every step did what it should.",
 	} {
 		if !strings.Contains(out.String(), want) {

@@ -13,14 +13,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/fivesafes/fivesafes/app"
 	"github.com/fivesafes/fivesafes/internal/config"
 	"github.com/fivesafes/fivesafes/internal/ghemu"
+	"github.com/fivesafes/fivesafes/runner/agentapi"
+	"github.com/fivesafes/fivesafes/runner/exec"
 )
 
 // Installation, owner and repository of the demo study.
@@ -42,6 +46,11 @@ type Stack struct {
 	log        *slog.Logger
 	serverOpts []app.ServerOption
 	bot        *bot
+	addr       string            // the bot's address, kept across restarts so that agents find it again
+	tokens     map[string]string // backend -> its agent's token
+	images     exec.Images
+	execOpts   []exec.Option
+	agents     []*Agent
 }
 
 // bot is one run of the server; a restart replaces it.
@@ -58,6 +67,18 @@ type Options struct {
 	Logger      *slog.Logger // the bot's and the emulator's logs
 	SpecFailure func(error)  // called for requests GitHub would reject
 	ServerOpts  []app.ServerOption
+	// Backends are the secure zones the bot relays runs to (default: one,
+	// "tpp"); StartAgent starts an agent for one.
+	Backends []string
+	// Images adds to (or replaces entries of) the agents' Images.
+	Images exec.Images
+	// ExecOptions configure the agents' executors (tests name their own
+	// binary as the jobs' supervisor).
+	ExecOptions []exec.Option
+	// Config is YAML appended to the bot's fivesafes.yml: policy, runs ...
+	// (runs.status_interval defaults to 200ms here, so that the demo shows
+	// every step).
+	Config string
 }
 
 // Start starts the emulator with a demo installation and repository, writes
@@ -83,8 +104,18 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		dir:        o.Dir,
 		log:        o.Logger,
 		serverOpts: append([]app.ServerOption{app.WithLogger(o.Logger)}, o.ServerOpts...),
+		tokens:     map[string]string{},
+		images:     maps.Clone(Images),
+		execOpts:   o.ExecOptions,
 	}
-	if s.Config, err = s.writeConfig(key); err != nil {
+	maps.Copy(s.images, o.Images)
+	if len(o.Backends) == 0 {
+		o.Backends = []string{"tpp"}
+	}
+	for _, b := range o.Backends {
+		s.tokens[b] = string(randomSecret())
+	}
+	if s.Config, err = s.writeConfig(key, o.Config); err != nil {
 		emu.Close()
 		return nil, err
 	}
@@ -95,13 +126,22 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	return s, nil
 }
 
+func (s *Stack) backendNames() []string { return slices.Sorted(maps.Keys(s.tokens)) }
+
 // writeConfig writes fivesafes.yml and the key file the way an operator
 // would, and loads them through the real configuration loader.
-func (s *Stack) writeConfig(key *rsa.PrivateKey) (*config.Config, error) {
+func (s *Stack) writeConfig(key *rsa.PrivateKey, extra string) (*config.Config, error) {
 	keyFile := filepath.Join(s.dir, "app-key.pem")
 	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
 	if err := os.WriteFile(keyFile, pemBytes, 0o600); err != nil {
 		return nil, fmt.Errorf("write app key: %w", err)
+	}
+	var backends strings.Builder
+	for _, b := range s.backendNames() {
+		fmt.Fprintf(&backends, "  - name: %s\n    token_sha256: %s\n", b, agentapi.HashToken(s.tokens[b]))
+	}
+	if !strings.Contains(extra, "runs:") {
+		extra = "runs:\n  status_interval: 200ms\n" + extra
 	}
 	yml := fmt.Sprintf(`# written by fivesafes sandbox
 listen: 127.0.0.1:0
@@ -113,7 +153,8 @@ github:
   app_id: %d
   private_key_file: app-key.pem
   webhook_secret: %q
-`, s.Emulator.URL(), appID, string(s.Secret))
+backends:
+%s%s`, s.Emulator.URL(), appID, string(s.Secret), backends.String(), extra)
 	path := filepath.Join(s.dir, "fivesafes.yml")
 	if err := os.WriteFile(path, []byte(yml), 0o600); err != nil {
 		return nil, fmt.Errorf("write configuration: %w", err)
@@ -131,10 +172,15 @@ func (s *Stack) StartBot(ctx context.Context, extra ...app.ServerOption) error {
 	if s.bot != nil {
 		return errors.New("sandbox: the bot is already running")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := s.addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	s.addr = ln.Addr().String()
 	srv, err := app.NewServer(ctx, s.Config, append(slices.Clone(s.serverOpts), extra...)...)
 	if err != nil {
 		ln.Close()
@@ -175,9 +221,9 @@ func (s *Stack) Server() *app.Server {
 	return s.bot.server
 }
 
-// Close stops the bot and the emulator.
+// Close stops the agents, the bot and the emulator.
 func (s *Stack) Close() error {
-	err := s.StopBot()
+	err := errors.Join(s.stopAgents(), s.StopBot())
 	s.Emulator.Close()
 	return err
 }

@@ -2,7 +2,9 @@ package sandbox
 
 // The demo study: a valid pipeline, then a push that breaks it in ways
 // researchers really do (a moderately sensitive PDF, an image without a
-// version, a typo in needs).
+// version, a typo in needs). Its actions run on the sandbox agent's
+// built-in stand-ins (Images): ehrql writes a dummy dataset, summary counts
+// the values of each column, rounded to 5.
 
 const validPipeline = `version: '5.0'
 
@@ -14,12 +16,11 @@ actions:
         dataset: output/dataset.csv.gz
 
   describe_cohort:
-    run: python:v2 analysis/describe.py
+    run: summary:v1 output/dataset.csv.gz output/table1.csv
     needs: [generate_dataset]
     outputs:
       moderately_sensitive:
         table: output/table1.csv
-        plot: output/age_distribution.png
 `
 
 const brokenPipeline = `version: '5.0'
@@ -32,7 +33,7 @@ actions:
         dataset: output/dataset.csv.gz
 
   describe_cohort:
-    run: python:v2 analysis/describe.py
+    run: summary:v1 output/dataset.csv.gz output/table1.csv
     needs: [generate_dataset]
     outputs:
       moderately_sensitive:
@@ -53,12 +54,6 @@ from ehrql.tables.core import patients
 dataset = create_dataset()
 dataset.define_population(patients.date_of_birth.is_not_null())
 dataset.age = patients.age_on("2024-01-01")
-`
-
-const describeScript = `import pandas as pd
-
-df = pd.read_csv("output/dataset.csv.gz")
-df.describe().to_csv("output/table1.csv")
 `
 
 const modelScript = `dataset <- read.csv("output/dataset.csv.gz")

@@ -114,7 +114,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.write(w, errorReply(http.StatusRequestEntityTooLarge, "Request body too large"))
 		return
 	}
-	rt, params, pathKnown := e.findRoute(r.Method, r.URL.Path)
+	rt, params, pathKnown := e.findRoute(r.Method, r.URL.EscapedPath())
 	if rt == nil {
 		e.count(r.Method + " " + r.URL.Path)
 		why := "no operation of GitHub's REST description has this path"

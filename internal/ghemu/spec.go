@@ -10,6 +10,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -121,6 +122,9 @@ func buildRoutes(gz []byte) ([]*route, error) {
 // match returns the path parameters if path fits the route's template. A
 // last parameter that may hold slashes may also be left out, as GitHub
 // allows (".../contents" is the root, ".../tarball" the default branch).
+// path is escaped as sent: it is split at its slashes before parameters
+// are unescaped, so that an escaped one ("labels/area%2Fethics") stays in
+// its parameter, as on GitHub.
 func (rt *route) match(path string) (map[string]string, bool) {
 	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
 	params := map[string]string{}
@@ -131,7 +135,11 @@ func (rt *route) match(path string) (map[string]string, bool) {
 		name, isParam := strings.CutPrefix(tmpl, "{")
 		name = strings.TrimSuffix(name, "}")
 		if isParam && name == rt.greedy && i == len(rt.segments)-1 && i < len(segs) {
-			params[name] = strings.Join(segs[i:], "/")
+			v, err := url.PathUnescape(strings.Join(segs[i:], "/"))
+			if err != nil {
+				return nil, false
+			}
+			params[name] = v
 			return params, true
 		}
 		if i >= len(segs) {
@@ -139,7 +147,11 @@ func (rt *route) match(path string) (map[string]string, bool) {
 		}
 		switch {
 		case isParam && segs[i] != "":
-			params[name] = segs[i]
+			v, err := url.PathUnescape(segs[i])
+			if err != nil {
+				return nil, false
+			}
+			params[name] = v
 		case tmpl != segs[i]:
 			return nil, false
 		}

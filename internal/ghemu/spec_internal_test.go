@@ -102,10 +102,12 @@ func TestRouteMatching(t *testing.T) {
 	e := New()
 	defer e.Close()
 	cases := map[string]struct{ method, path, template, param, value string }{
-		"nested contents path": {"GET", "/repos/a/b/contents/dir/sub/f.yaml", "/repos/{owner}/{repo}/contents/{path}", "path", "dir/sub/f.yaml"},
-		"annotations":          {"GET", "/repos/a/b/check-runs/12/annotations", "/repos/{owner}/{repo}/check-runs/{check_run_id}/annotations", "check_run_id", "12"},
-		"check run":            {"PATCH", "/repos/a/b/check-runs/12", "/repos/{owner}/{repo}/check-runs/{check_run_id}", "check_run_id", "12"},
-		"runs for a ref":       {"GET", "/repos/a/b/commits/main/check-runs", "/repos/{owner}/{repo}/commits/{ref}/check-runs", "ref", "main"},
+		"nested contents path":     {"GET", "/repos/a/b/contents/dir/sub/f.yaml", "/repos/{owner}/{repo}/contents/{path}", "path", "dir/sub/f.yaml"},
+		"annotations":              {"GET", "/repos/a/b/check-runs/12/annotations", "/repos/{owner}/{repo}/check-runs/{check_run_id}/annotations", "check_run_id", "12"},
+		"check run":                {"PATCH", "/repos/a/b/check-runs/12", "/repos/{owner}/{repo}/check-runs/{check_run_id}", "check_run_id", "12"},
+		"runs for a ref":           {"GET", "/repos/a/b/commits/main/check-runs", "/repos/{owner}/{repo}/commits/{ref}/check-runs", "ref", "main"},
+		"escaped slash in a label": {"DELETE", "/repos/a/b/issues/1/labels/area%2Fethics", "/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}", "name", "area/ethics"},
+		"escaped contents path":    {"GET", "/repos/a/b/contents/my%20study/project%20%231.yaml", "/repos/{owner}/{repo}/contents/{path}", "path", "my study/project #1.yaml"},
 	}
 	for name, tc := range cases {
 		rt, params, _ := e.findRoute(tc.method, tc.path)

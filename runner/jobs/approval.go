@@ -49,7 +49,7 @@ func (s *Store) HoldRequest(ctx context.Context, r Request, reason string, now t
 		return r, fmt.Errorf("hold job request: %w", err)
 	}
 	err := s.write(ctx, now, func(t *txn) error {
-		r.Plan = []PlanStep{}
+		r.Plan, r.HoldReason = []PlanStep{}, reason
 		created, err := t.insertRequest(&r, RequestHeld, plan.Plan{})
 		if err != nil || !created {
 			return err

@@ -55,6 +55,7 @@ type Request struct {
 	// Plan is every action's step as planned, runs, reuses and waits alike,
 	// so that GitHub can show why each action does what it does.
 	Plan       []PlanStep
+	HoldReason string // why a held request waits for approval
 	ApprovedBy string // the maintainer who approved a held request
 
 	// What GitHub shows: the run's check run, the action_required one a held
@@ -160,10 +161,10 @@ func (t *txn) insertRequest(r *Request, status RequestStatus, p plan.Plan) (crea
 	}
 	r.CreatedAt, r.Status, r.Version = t.now.Truncate(time.Millisecond), status, 1
 	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO job_requests (id, number, repo, installation_id, pr, workspace, head_sha,
-		backend, requester, actions, force, created_at, check_run_id, status, plan)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		backend, requester, actions, force, created_at, check_run_id, status, plan, hold_reason)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, r.Number, r.Repo, r.InstallationID, r.PR, r.Workspace, r.HeadSHA, r.Backend, r.Requester,
-		mustJSON(nonNil(r.Actions)), r.Force, r.CreatedAt.UnixMilli(), r.CheckRunID, r.Status, mustJSON(r.Plan)); err != nil {
+		mustJSON(nonNil(r.Actions)), r.Force, r.CreatedAt.UnixMilli(), r.CheckRunID, r.Status, mustJSON(r.Plan), r.HoldReason); err != nil {
 		return false, fmt.Errorf("insert job request %s: %w", r.ID, err)
 	}
 	t.repos[r.ID] = r.Repo
@@ -216,7 +217,7 @@ func (t *txn) createJob(r Request, p plan.Plan, step plan.Step, pipeline *checks
 }
 
 const requestColumns = `id, number, repo, installation_id, pr, workspace, head_sha, backend, requester, actions, force,
-	created_at, check_run_id, status, finished_at, plan, approved_by, approval_check_run_id, approval_closed,
+	created_at, check_run_id, status, finished_at, plan, hold_reason, approved_by, approval_check_run_id, approval_closed,
 	version, reported_version, reported_at`
 
 func scanRequest(r scanner) (Request, error) {
@@ -225,7 +226,7 @@ func scanRequest(r scanner) (Request, error) {
 	var created int64
 	var finished, reported sql.NullInt64
 	if err := r.Scan(&q.ID, &q.Number, &q.Repo, &q.InstallationID, &q.PR, &q.Workspace, &q.HeadSHA, &q.Backend,
-		&q.Requester, &actions, &q.Force, &created, &q.CheckRunID, &q.Status, &finished, &steps, &q.ApprovedBy,
+		&q.Requester, &actions, &q.Force, &created, &q.CheckRunID, &q.Status, &finished, &steps, &q.HoldReason, &q.ApprovedBy,
 		&q.ApprovalCheckRunID, &q.ApprovalClosed, &q.Version, &q.ReportedVersion, &reported); err != nil {
 		return q, err
 	}

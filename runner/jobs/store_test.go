@@ -391,6 +391,9 @@ func TestHeldRequestRunsOnlyOnceApproved(t *testing.T) {
 	if r.Status != jobs.RequestHeld || r.Number != 1 {
 		t.Fatalf("held request is #%d %s", r.Number, r.Status)
 	}
+	if stored, _ := f.st.Request(ctx, r.ID); stored.HoldReason != "eve has read permission; run needs write" {
+		t.Fatalf("hold reason %q", stored.HoldReason)
+	}
 	if again := f.heldRequest("c1", "sha1"); again.ID != r.ID || again.Number != 1 {
 		t.Fatalf("holding twice made #%d", again.Number)
 	}

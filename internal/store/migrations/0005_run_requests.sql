@@ -27,6 +27,7 @@ CREATE TABLE job_requests_0005 (
 		CHECK (status IN ('held', 'stale', 'withdrawn', 'running', 'succeeded', 'failed')),
 	finished_at           INTEGER,
 	plan                  TEXT NOT NULL DEFAULT '[]', -- JSON: each action's step (run, reuse, wait) and why
+	hold_reason           TEXT NOT NULL DEFAULT '', -- why a held request waits
 	approved_by           TEXT NOT NULL DEFAULT '',
 	approval_check_run_id INTEGER NOT NULL DEFAULT 0, -- the action_required run with the "Approve run" button
 	approval_closed       INTEGER NOT NULL DEFAULT 0, -- its button is gone and it says what became of the run
