@@ -93,10 +93,10 @@ func (s *Store) Changed() <-chan struct{} { return s.changed }
 
 // txn is one write transaction and what to do after it commits.
 type txn struct {
-	ctx   context.Context
-	tx    *sql.Tx
-	s     *Store
-	now   time.Time
+	ctx     context.Context
+	tx      *sql.Tx
+	s       *Store
+	now     time.Time
 	wake    map[string]bool   // backends with newly queued tasks
 	repos   map[string]string // request ID -> repo, for audit entries
 	touched map[string]bool   // requests whose check run and status comment are out of date
