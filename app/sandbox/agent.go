@@ -132,3 +132,7 @@ func (s *Stack) MediumPrivacyFile(backend, branch, path string) string {
 	}
 	return filepath.Join(s.dir, "backend-"+backend, "medium_privacy", ws, filepath.FromSlash(path))
 }
+
+// AgentToken is the bearer token of backend's agent, for tests that speak
+// the agent protocol themselves.
+func (s *Stack) AgentToken(backend string) string { return s.tokens[backend] }
