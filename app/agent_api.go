@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 
 	"github.com/fivesafes/fivesafes/internal/config"
 	"github.com/fivesafes/fivesafes/runner/agentapi"
@@ -14,7 +13,7 @@ import (
 
 // newAgentAPI is the API backend agents call, under /agent/v1, for the
 // configured backends; the code they run comes from GitHub through gh.
-func newAgentAPI(cfg *config.Config, st *jobs.Store, gh RunGitHub, log *slog.Logger, m *Metrics) (http.Handler, error) {
+func newAgentAPI(cfg *config.Config, st *jobs.Store, gh RunGitHub, log *slog.Logger, m *Metrics) (*agentapi.Server, error) {
 	backends := make([]agentapi.Backend, len(cfg.Backends))
 	for i, b := range cfg.Backends {
 		backends[i] = agentapi.Backend{Name: b.Name, TokenSHA256: b.TokenSHA256}

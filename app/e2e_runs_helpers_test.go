@@ -12,6 +12,7 @@ import (
 
 	"github.com/fivesafes/fivesafes/app"
 	"github.com/fivesafes/fivesafes/app/sandbox"
+	"github.com/fivesafes/fivesafes/internal/audit"
 	"github.com/fivesafes/fivesafes/internal/ghemu"
 	"github.com/fivesafes/fivesafes/runner/exec"
 	"github.com/fivesafes/fivesafes/runner/jobs"
@@ -211,4 +212,40 @@ func flagFile(t *testing.T) string { return filepath.Join(t.TempDir(), "go") }
 // waitsFor is a script that waits for flag, then writes out.
 func waitsFor(flag, out string) string {
 	return fmt.Sprintf("set -e\nwhile [ ! -e %q ]; do sleep 0.02; done\nmkdir -p output\nprintf 'group,count\\nall,10\\n' > %s\n", flag, out)
+}
+
+// audit is the permanent log, checked end to end.
+func (e *runEnv) audit(t *testing.T) []audit.Entry {
+	t.Helper()
+	db := e.Server().DB()
+	n, err := audit.Verify(e.ctx, db.R)
+	if err != nil {
+		t.Fatalf("audit chain: %v", err)
+	}
+	es, err := audit.List(e.ctx, db.R, 0, int(n)+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es
+}
+
+// auditKinds counts the log's entries by kind.
+func (e *runEnv) auditKinds(t *testing.T) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, en := range e.audit(t) {
+		out[en.Kind]++
+	}
+	return out
+}
+
+// jobRow is the row of action in a run's table of jobs ("" if none).
+func jobRow(r ghemu.CheckRun, action string) string {
+	cell := "| **" + strings.ReplaceAll(action, "_", `\_`) + "** |"
+	for l := range strings.Lines(r.Output.Text) {
+		if strings.HasPrefix(l, cell) {
+			return l
+		}
+	}
+	return ""
 }

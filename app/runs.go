@@ -249,7 +249,7 @@ func (r *Runs) plan(ctx context.Context, repo checks.Repo, req jobs.Request, pip
 	if err != nil {
 		return plan.Plan{}, nil, err
 	}
-	latest, err := r.store.LatestJobs(ctx, req.Workspace)
+	latest, err := r.store.LatestJobs(ctx, req.Workspace, req.Backend)
 	if err != nil {
 		return plan.Plan{}, nil, err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/fivesafes/fivesafes/internal/inbox"
 	"github.com/fivesafes/fivesafes/internal/logging"
 	"github.com/fivesafes/fivesafes/internal/store"
+	"github.com/fivesafes/fivesafes/runner/agentapi"
 	"github.com/fivesafes/fivesafes/runner/jobs"
 	"github.com/fivesafes/fivesafes/runner/protocol"
 )
@@ -33,7 +34,7 @@ type Server struct {
 	jobs       *jobs.Store
 	reporter   *RunReporter
 	handler    http.Handler
-	agentAPI   http.Handler
+	agentAPI   *agentapi.Server
 	dispOpts   []DispatcherOption
 	clientOpts []ClientOption
 	ghOpts     []RunsGitHubOption
@@ -121,6 +122,9 @@ func NewServer(ctx context.Context, cfg *config.Config, opts ...ServerOption) (*
 // RunURL is a job request's public page, the details link of its check run.
 func (s *Server) RunURL(r jobs.Request) string { return s.cfg.PublicURL + "/runs/" + r.ID }
 
+// DB is the bot's database.
+func (s *Server) DB() *store.DB { return s.db }
+
 // Jobs is the job store.
 func (s *Server) Jobs() *jobs.Store { return s.jobs }
 
@@ -191,6 +195,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return logging.With(context.Background(), s.log) },
 	}
+	srv.RegisterOnShutdown(s.agentAPI.Stop) // agents' long polls would hold the shutdown up
 	dispatched := make(chan error, 1)
 	var background sync.WaitGroup
 	if s.intakeOnly {

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -46,7 +45,8 @@ type Stack struct {
 	log        *slog.Logger
 	serverOpts []app.ServerOption
 	bot        *bot
-	addr       string            // the bot's address, kept across restarts so that agents find it again
+	listener   *keptListener     // the bot's socket, kept across restarts so that agents find it again
+	backends   []string          // in the order configured: the first is the default
 	tokens     map[string]string // backend -> its agent's token
 	images     exec.Images
 	execOpts   []exec.Option
@@ -112,6 +112,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if len(o.Backends) == 0 {
 		o.Backends = []string{"tpp"}
 	}
+	s.backends = o.Backends
 	for _, b := range o.Backends {
 		s.tokens[b] = string(randomSecret())
 	}
@@ -126,7 +127,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	return s, nil
 }
 
-func (s *Stack) backendNames() []string { return slices.Sorted(maps.Keys(s.tokens)) }
+func (s *Stack) backendNames() []string { return s.backends }
 
 // writeConfig writes fivesafes.yml and the key file the way an operator
 // would, and loads them through the real configuration loader.
@@ -172,15 +173,14 @@ func (s *Stack) StartBot(ctx context.Context, extra ...app.ServerOption) error {
 	if s.bot != nil {
 		return errors.New("sandbox: the bot is already running")
 	}
-	addr := s.addr
-	if addr == "" {
-		addr = "127.0.0.1:0"
+	if s.listener == nil {
+		kl, err := listenKept("127.0.0.1:0")
+		if err != nil {
+			return fmt.Errorf("listen: %w", err)
+		}
+		s.listener = kl
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	s.addr = ln.Addr().String()
+	ln := s.listener.view()
 	srv, err := app.NewServer(ctx, s.Config, append(slices.Clone(s.serverOpts), extra...)...)
 	if err != nil {
 		ln.Close()
@@ -224,6 +224,9 @@ func (s *Stack) Server() *app.Server {
 // Close stops the agents, the bot and the emulator.
 func (s *Stack) Close() error {
 	err := errors.Join(s.stopAgents(), s.StopBot())
+	if s.listener != nil {
+		err = errors.Join(err, s.listener.Close())
+	}
 	s.Emulator.Close()
 	return err
 }

@@ -40,6 +40,10 @@ func (s *Server) claim(w http.ResponseWriter, r *http.Request, backend string) {
 		}
 		select {
 		case <-woken:
+		case <-s.stopping:
+			s.metrics.claims.WithLabelValues(backend, "empty").Inc()
+			w.WriteHeader(http.StatusNoContent)
+			return
 		case <-timer.C:
 			s.metrics.claims.WithLabelValues(backend, "empty").Inc()
 			w.WriteHeader(http.StatusNoContent)

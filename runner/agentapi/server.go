@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fivesafes/fivesafes/runner/jobs"
@@ -47,6 +48,8 @@ type Server struct {
 	mux      *http.ServeMux
 	reg      prometheus.Registerer
 	metrics  *metrics
+	stopping chan struct{}
+	stopOnce sync.Once
 }
 
 type backendKey struct {
@@ -84,7 +87,7 @@ func WithMaxBody(n int64) Option {
 // New returns the API over st for the given backends.
 func New(st *jobs.Store, backends []Backend, code CodeSource, opts ...Option) (*Server, error) {
 	s := &Server{st: st, code: code, now: time.Now, log: slog.Default(), maxWait: 60 * time.Second,
-		defWait: 30 * time.Second, maxBody: 1 << 20, metrics: newMetrics()}
+		defWait: 30 * time.Second, maxBody: 1 << 20, metrics: newMetrics(), stopping: make(chan struct{})}
 	for _, o := range opts {
 		o(s)
 	}
@@ -114,6 +117,11 @@ func New(st *jobs.Store, backends []Backend, code CodeSource, opts ...Option) (*
 	})
 	return s, nil
 }
+
+// Stop answers every waiting claim at once with "no task", and every later
+// one without waiting, so that a server shutting down is not held up by
+// agents' long polls; the agents claim again from the next server.
+func (s *Server) Stop() { s.stopOnce.Do(func() { close(s.stopping) }) }
 
 // ServeHTTP serves /agent/v1.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }

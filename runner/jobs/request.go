@@ -292,9 +292,12 @@ func (s *Store) Job(ctx context.Context, id string) (Job, error) {
 	return j, err
 }
 
-// LatestJobs returns the workspace's latest job of each action, for the planner.
-func (s *Store) LatestJobs(ctx context.Context, workspace string) (map[string]plan.PriorJob, error) {
-	jobs, err := queryJobs(ctx, s.db.R, `WHERE workspace = ? ORDER BY created_at, rowid`, workspace)
+// LatestJobs returns the workspace's latest job of each action on backend,
+// for the planner. A workspace's outputs live in each backend's own stores,
+// as in OpenSAFELY, so work done on one backend is never reused or waited
+// on by another.
+func (s *Store) LatestJobs(ctx context.Context, workspace, backend string) (map[string]plan.PriorJob, error) {
+	jobs, err := queryJobs(ctx, s.db.R, `WHERE workspace = ? AND backend = ? ORDER BY created_at, rowid`, workspace, backend)
 	if err != nil {
 		return nil, err
 	}

@@ -163,7 +163,7 @@ func TestSuccessQueuesDependantsAndFinishesTheRequest(t *testing.T) {
 	if k := f.auditKinds(); k["run.finished"] != 1 {
 		t.Fatalf("audit %v", k)
 	}
-	latest, err := f.st.LatestJobs(context.Background(), r.Workspace)
+	latest, err := f.st.LatestJobs(context.Background(), r.Workspace, r.Backend)
 	if err != nil || latest["model"].State != plan.Succeeded || latest["model"].Fingerprint.Sum == "" {
 		t.Fatalf("latest %+v, %v", latest, err)
 	}
@@ -171,6 +171,13 @@ func TestSuccessQueuesDependantsAndFinishesTheRequest(t *testing.T) {
 	_, js2 := jobstest.Run(t, f.st, nil, "tpp", "c2", "model")
 	if len(js2) != 1 || js2[0].Status != jobs.WaitingOnWorkers {
 		t.Fatalf("rerun: %+v", js2)
+	}
+	// Another backend has none of those outputs: everything runs there.
+	if other, err := f.st.LatestJobs(context.Background(), r.Workspace, "emis"); err != nil || len(other) != 0 {
+		t.Fatalf("emis sees tpp's jobs: %+v, %v", other, err)
+	}
+	if _, js3 := jobstest.Run(t, f.st, nil, "emis", "c3", "model"); len(js3) != 3 {
+		t.Fatalf("a run on another backend planned %d jobs, want 3", len(js3))
 	}
 }
 

@@ -180,7 +180,7 @@ func (s *Store) ApplyUpdate(ctx context.Context, backend, taskID string, u Updat
 		switch {
 		case u.Status != "":
 			ev = Event{Kind: Finished, Status: u.Status, Message: u.Message, ExitCode: u.ExitCode, Report: u.Results}
-		case u.Stage != "" && (u.Stage != j.Status || u.Message != j.Message):
+		case u.Stage != "" && (u.Stage != j.Status || u.Message != "" && u.Message != j.Message):
 			ev = Event{Kind: Stage, Status: u.Stage, Message: u.Message}
 		default:
 			return nil // a heartbeat: the lease is renewed, nothing else changes

@@ -67,7 +67,7 @@ func Run(t testing.TB, st *jobs.Store, p *checks.Pipeline, backend, trigger stri
 		p = Chain()
 	}
 	ws := jobs.Workspace("owner/study", "study")
-	latest, err := st.LatestJobs(ctx, ws)
+	latest, err := st.LatestJobs(ctx, ws, backend)
 	if err != nil {
 		t.Fatal(err)
 	}
