@@ -1,11 +1,13 @@
 package app_test
 
 import (
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/fivesafes/fivesafes/app/sandbox"
+	"github.com/fivesafes/fivesafes/internal/ghemu"
 	"github.com/fivesafes/fivesafes/runner/jobs"
 )
 
@@ -229,5 +231,65 @@ func TestE2ETriggerLabel(t *testing.T) {
 	}
 	if err := e.Emulator.WaitFor(e.ctx, func() bool { return len(e.Repo.Labels(pr)) == 0 }); err != nil {
 		t.Errorf("the label is still there: %v", e.Repo.Labels(pr))
+	}
+}
+
+func TestE2EHelpAndStatus(t *testing.T) {
+	t.Parallel()
+	e := startRuns(t, sandbox.Options{})
+	pr, _, _ := e.openStudy(study(nil))
+	c := e.Repo.Comment(pr, "ana", "/help")
+	if got := e.reply(pr, c, "/run [--backend NAME]"); !strings.Contains(got.Body, "`/cancel`") || !strings.Contains(got.Body, "--force-run-dependencies") {
+		t.Errorf("help:\n%s", got.Body)
+	}
+	c = e.Repo.Comment(pr, "ana", "/status")
+	status := e.reply(pr, c, "fivesafes:status")
+	if !strings.Contains(strings.ToLower(status.Body), "no runs") {
+		t.Errorf("status of a pull request without runs:\n%s", status.Body)
+	}
+	if r := e.Repo.Reactions(c); !slices.Equal(r, []string{"eyes"}) {
+		t.Errorf("reactions to /status: %v", r)
+	}
+}
+
+// A command whose handling fails half way (here GitHub loses the answers
+// to the reaction and the reply) is retried, and still makes one request,
+// one check run, one reaction and one reply.
+func TestE2ECommandsAreIdempotentAcrossRetries(t *testing.T) {
+	t.Parallel()
+	e := startRuns(t, sandbox.Options{})
+	e.agent("tpp")
+	pr, sha, _ := e.openStudy(study(nil))
+	e.Emulator.Fail("POST", "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", 1, http.StatusBadGateway, ghemu.AfterApplying())
+	c := e.Repo.Comment(pr, "ana", "/run all")
+	if run := e.waitRun(sha, 1, "tpp"); run.Conclusion != "success" {
+		t.Fatalf("run #1: %s", run.Output.Title)
+	}
+	if n := len(e.requests(pr)); n != 1 {
+		t.Errorf("%d requests, want 1", n)
+	}
+	if r := e.Repo.Reactions(c); !slices.Equal(r, []string{"eyes"}) {
+		t.Errorf("reactions %v, want one eyes", r)
+	}
+	if n := e.Emulator.Requests("POST", "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"); n != 2 {
+		t.Errorf("%d reactions sent, want 2: the fault was not met, or not retried", n)
+	}
+
+	e.Emulator.Fail("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments", 1, http.StatusBadGateway, ghemu.AfterApplying())
+	c = e.Repo.Comment(pr, "ana", "/run nope")
+	e.reply(pr, c, "no action `nope`")
+	e.Repo.Comment(pr, "ana", "/help") // handled after the retry: the same pull request's queue
+	e.reply(pr, c, "/run [--backend NAME]")
+	var replies int
+	for _, cm := range e.Repo.Comments(pr) {
+		if strings.Contains(cm.Body, "no action `nope`") {
+			replies++
+		}
+	}
+	if replies != 1 {
+		t.Errorf("%d replies to one refused command, want 1", replies)
+	}
+	if n := len(e.Repo.CheckRuns(sha)); n != 2 {
+		t.Errorf("%d check runs on the commit, want the project.yaml check and run #1", n)
 	}
 }
