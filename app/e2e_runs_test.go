@@ -293,3 +293,34 @@ func TestE2ECommandsAreIdempotentAcrossRetries(t *testing.T) {
 		t.Errorf("%d check runs on the commit, want the project.yaml check and run #1", n)
 	}
 }
+
+func TestE2EOperatorRequirements(t *testing.T) {
+	t.Parallel()
+	e := startRuns(t, sandbox.Options{Config: "policy:\n  require: [approved, mergeable]\n"})
+	e.agent("tpp")
+	e.Repo.SetPermission("mia", "maintain")
+	pr, sha, _ := e.openStudy(study(nil))
+
+	c := e.Repo.Comment(pr, "ana", "/run all")
+	got := e.reply(pr, c, "approving review of the head commit")
+	if !strings.Contains(got.Body, "other than the author, @ana") {
+		t.Errorf("reply:\n%s", got.Body)
+	}
+	e.Repo.SetPermission("rex", "read")
+	e.Repo.Review(pr, "rex", "APPROVED", "a reader's approval")
+	c = e.Repo.Comment(pr, "ana", "/run all")
+	e.reply(pr, c, "approving review of the head commit") // a reader's approval does not count
+
+	e.Repo.Review(pr, "mia", "APPROVED", "ok to run")
+	e.Repo.SetMergeable(pr, false)
+	c = e.Repo.Comment(pr, "ana", "/run all")
+	if got := e.reply(pr, c, "did not start"); strings.Contains(got.Body, "approving review") || !strings.Contains(got.Body, "cannot (resolve its conflicts") {
+		t.Errorf("reply with an approval but a conflict:\n%s", got.Body)
+	}
+
+	e.Repo.SetMergeable(pr, true)
+	e.Repo.Comment(pr, "ana", "/run all")
+	if run := e.waitRun(sha, 1, "tpp"); run.Conclusion != "success" {
+		t.Fatalf("run #1 with every requirement met: %s", run.Output.Title)
+	}
+}
