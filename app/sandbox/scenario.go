@@ -70,7 +70,7 @@ func Scenario(ctx context.Context, s *Stack, out io.Writer) error {
 		problem("no status comment shows run #1 succeeded: %v", err)
 	} else {
 		p.say("   status comment on the pull request:")
-		p.indent(status.Body, "     | ")
+		p.indent(visible(status.Body), "     | ")
 	}
 	if data, err := os.ReadFile(s.MediumPrivacyFile(DemoBackend, branch, "output/table1.csv")); err != nil {
 		problem("table1.csv is not in the medium privacy store: %v", err)

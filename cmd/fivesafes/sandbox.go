@@ -20,9 +20,12 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: fivesafes sandbox [--once] [--dir DIR] [-v]")
 		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Runs the bot, a GitHub emulator and a demo study in one process: the demo opens a")
-		fmt.Fprintln(stderr, "pull request with a valid project.yaml, then pushes a broken one, and prints both")
-		fmt.Fprintln(stderr, "check runs. Without --once it keeps running until interrupted.")
+		fmt.Fprintln(stderr, "Runs the bot, a GitHub emulator, a backend agent and a demo study in one process:")
+		fmt.Fprintln(stderr, "the demo opens a pull request with a valid project.yaml, runs it with `/run all`")
+		fmt.Fprintln(stderr, "through the agent (built-in stand-ins for ehrql and summary, so nothing but this")
+		fmt.Fprintln(stderr, "binary is needed), then pushes a broken project.yaml and asks again, and prints")
+		fmt.Fprintln(stderr, "what GitHub would show at each step. Without --once it keeps running until")
+		fmt.Fprintln(stderr, "interrupted.")
 		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
