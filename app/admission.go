@@ -101,11 +101,15 @@ func Admit(p RunPolicy, f RunFacts) Admission {
 
 // heldReason says why a run waits for a maintainer.
 func heldReason(user, role, want string) string {
-	has := "no permission"
-	if role != "" && role != "none" {
-		has = role + " permission"
+	return fmt.Sprintf("@%s has %s on this repository, and runs need %s: a maintainer must approve this run.", user, roleName(role), want)
+}
+
+// roleName is a role as a reply says it: "read permission", "no permission".
+func roleName(role string) string {
+	if role == "" || role == "none" {
+		return "no permission"
 	}
-	return fmt.Sprintf("@%s has %s on this repository, and runs need %s: a maintainer must approve this run.", user, has, want)
+	return role + " permission"
 }
 
 // ApprovedOnHead reports whether someone other than author, with a role of

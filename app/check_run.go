@@ -55,13 +55,5 @@ func (h *CheckRunHandler) approve(ctx context.Context, d inbox.Delivery, e *gith
 	if err != nil || out.Reply == "" {
 		return err
 	}
-	pr := out.Request.PR
-	if pr == 0 {
-		req, err := h.Runs.store.Request(ctx, id)
-		if err != nil {
-			return err
-		}
-		pr = req.PR
-	}
-	return h.Replies.Post(ctx, repo, pr, fmt.Sprintf("%s/approve/%s", repo.FullName(), d.GUID), "@"+user+" "+out.Reply)
+	return h.Replies.Post(ctx, repo, out.Request.PR, fmt.Sprintf("%s/approve/%s", repo.FullName(), d.GUID), "@"+user+" "+out.Reply)
 }

@@ -97,7 +97,7 @@ func (h *IssueCommentHandler) command(ctx context.Context, repo checks.Repo, pr 
 		out, err := h.Runs.Cancel(ctx, repo, pr, user, v.Actions)
 		return commandResult{refused: out.Verdict == Refused, reply: out.Reply}, err
 	case commands.Status:
-		return commandResult{}, h.Runs.store.TouchPR(ctx, repo.FullName(), pr, repo.InstallationID)
+		return commandResult{}, h.Runs.Status(ctx, repo, pr)
 	case commands.Help:
 		return commandResult{reply: commands.HelpText()}, nil
 	case commands.Release:

@@ -49,7 +49,7 @@ func (r *Runs) Approve(ctx context.Context, repo checks.Repo, requestID, approve
 		if _, err := r.store.ExpireHeld(ctx, req.Repo, req.PR, pr.HeadSHA, r.now()); err != nil {
 			return RunOutcome{}, err
 		}
-		return RunOutcome{Verdict: Refused, Reply: fmt.Sprintf(
+		return RunOutcome{Verdict: Refused, Request: req, Reply: fmt.Sprintf(
 			"Run #%d was asked for on commit %s, and new commits have been pushed since (the head is now %s), so it cannot be approved. "+
 				"Ask again with `/run` to run the new commits.", req.Number, code(shortSHA(req.HeadSHA)), code(shortSHA(pr.HeadSHA)))}, nil
 	}
@@ -72,7 +72,7 @@ func (r *Runs) Approve(ctx context.Context, repo checks.Repo, requestID, approve
 	p, steps, err := r.plan(ctx, repo, req, pipeline)
 	if err != nil {
 		out, err := r.planFailed(ctx, req, err)
-		out.Verdict = Held
+		out.Verdict, out.Request = Held, req
 		return out, err
 	}
 	started, err := r.store.ApproveRequest(ctx, req.ID, approver, p, steps, pipeline, r.now())
@@ -93,11 +93,4 @@ func (r *Runs) ExpireHeld(ctx context.Context, repo checks.Repo, pr int, head st
 		logging.From(ctx).Info("held run made stale by a push", "request", s.ID, "number", s.Number)
 	}
 	return err
-}
-
-func roleName(role string) string {
-	if role == "" || role == "none" {
-		return "no permission"
-	}
-	return role + " permission"
 }

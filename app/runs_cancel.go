@@ -79,3 +79,9 @@ func cancelReply(cancelled []jobs.Job, withdrawn []jobs.Request) string {
 	slices.Sort(lines)
 	return "Cancelled:\n\n" + bullets(lines)
 }
+
+// Status asks for the pull request's status comment to be shown again, or
+// made, as /status does.
+func (r *Runs) Status(ctx context.Context, repo checks.Repo, pr int) error {
+	return r.store.TouchPR(ctx, repo.FullName(), pr, repo.InstallationID)
+}
