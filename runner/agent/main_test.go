@@ -6,33 +6,21 @@ import (
 	"compress/gzip"
 	"context"
 	"log/slog"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/fivesafes/fivesafes/internal/logging"
 	"github.com/fivesafes/fivesafes/runner/exec"
+	"github.com/fivesafes/fivesafes/runner/exec/exectest"
 )
 
 // The test binary is also the jobs' supervisor and built-ins, chosen by a
 // variable, as in runner/exec's tests.
 const roleVar = "FIVESAFES_AGENT_TEST_ROLE"
 
-func TestMain(m *testing.M) {
-	if os.Getenv(roleVar) == "supervisor" {
-		os.Exit(exec.SupervisorMain(os.Args[1:]))
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { exectest.Main(m, roleVar) }
 
-func testSupervisor() exec.Option {
-	exe, err := os.Executable()
-	if err != nil {
-		panic(err)
-	}
-	// GORACE spares each child of a -race binary a second at exit.
-	return exec.WithSupervisor([]string{exe}, roleVar+"=supervisor", "GORACE=atexit_sleep_ms=0")
-}
+func testSupervisor() exec.Option { return exectest.Supervisor(roleVar) }
 
 func testImages() exec.Images {
 	return exec.Images{
