@@ -32,12 +32,13 @@ func (noTimer) StopTimer()  {}
 // runToClaim opens a study, parks a claim as an idle agent would, comments
 // "/run all" and returns how long after the bot's 202 the claim returned
 // the task, and how long after the emulator started to send the delivery
-// (which adds the intake's work: reading, checking, storing). The agent then fails the job (its dependants fail with it) and
-// runToClaim waits until GitHub shows the failure and the bot is idle, so
-// that nothing of this run is left for the next claim.
+// (which adds the intake's work: reading, checking, storing). The agent
+// then fails the job (its dependants fail with it) and runToClaim waits
+// until GitHub shows the failure and the bot is idle, so that nothing of
+// this run is left for the next claim.
 func runToClaim(s *benchStack, tm timer) (fromAccepted, fromSent time.Duration) {
 	s.tb.Helper()
-	pr, sha := s.openStudy()
+	run, pr, sha := s.openStudy()
 	got := s.parkClaim("tpp")
 
 	tm.StartTimer()
@@ -53,7 +54,7 @@ func runToClaim(s *benchStack, tm timer) (fromAccepted, fromSent time.Duration) 
 	}
 	sent, accepted := s.delivered(comment)
 	s.fail("tpp", c.task)
-	s.waitRunShown(pr, sha, "❌")
+	s.waitRunShown(run, pr, sha, "❌")
 	s.waitIdle()
 	return c.at.Sub(accepted), c.at.Sub(sent)
 }
@@ -65,12 +66,12 @@ func runToClaim(s *benchStack, tm timer) (fromAccepted, fromSent time.Duration) 
 // requests after that, until the bot is idle.
 func runAllCalls(s *benchStack, tm timer) (calls map[string]int, trailing int) {
 	s.tb.Helper()
-	pr, sha := s.openStudy()
+	run, pr, sha := s.openStudy()
 	before := s.Emulator.RequestCounts()
 
 	tm.StartTimer()
 	s.Repo.Comment(pr, "ana", "/run all")
-	s.waitRunShown(pr, sha, "✅")
+	s.waitRunShown(run, pr, sha, "✅")
 	tm.StopTimer()
 
 	calls = since(before, s.Emulator.RequestCounts())
@@ -122,7 +123,7 @@ func BenchmarkRunAllGitHubCalls(b *testing.B) {
 				b.ReportMetric(perRun(n), kind+"/run")
 			}
 			b.ReportMetric(perRun(trailing), "trailing-calls/run")
-			b.Logf("GitHub calls per /run all, by operation:%s", breakdown(all, b.N))
+			b.Logf("GitHub calls per /run all over %d runs, by operation: %s", b.N, breakdown(all, b.N))
 		})
 	}
 }
@@ -131,7 +132,7 @@ func BenchmarkRunAllGitHubCalls(b *testing.B) {
 // that hold however slow the machine: the claim brings the run's first
 // job, and a "/run all" of three jobs costs GitHub fewer than 80 calls.
 // (With status_interval 0s the count depends on how the reporter's passes
-// fall; in 2026-07 it was 40 to 52, of which 15 are check-run lists.)
+// fall: 43 to 53 when this was written.)
 func TestRunBenchmarksMeasureOnce(t *testing.T) {
 	t.Parallel()
 	t.Run("run to claim", func(t *testing.T) {
@@ -147,11 +148,11 @@ func TestRunBenchmarksMeasureOnce(t *testing.T) {
 		calls, trailing := runAllCalls(s, noTimer{})
 		kinds := callKinds(calls)
 		if n := total(calls); n == 0 || n >= 80 {
-			t.Errorf("/run all cost %d GitHub calls, want 1 to 79:%s", n, breakdown(calls, 1))
+			t.Errorf("/run all cost %d GitHub calls, want 1 to 79: %s", n, breakdown(calls, 1))
 		}
 		if kinds["reactions"] != 1 || kinds["check-run-writes"] < 2 || kinds["comment-writes"] < 1 {
 			t.Errorf("want one reaction, the check run created and completed, a status comment; got %v", kinds)
 		}
-		t.Logf("%d calls, then %d until idle:%s", total(calls), trailing, breakdown(calls, 1))
+		t.Logf("%d calls, then %d until idle: %s", total(calls), trailing, breakdown(calls, 1))
 	})
 }
