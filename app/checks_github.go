@@ -154,9 +154,17 @@ func (g *ChecksGitHub) CreateCheckRun(ctx context.Context, repo checks.Repo, run
 		ExternalID: optional(run.ExternalID),
 		DetailsURL: optional(run.DetailsURL),
 		Status:     optional(run.Status),
+		Conclusion: optional(run.Conclusion),
+		Output:     checkRunOutput(run.Output),
 	}
 	if !run.StartedAt.IsZero() {
 		opts.StartedAt = &github.Timestamp{Time: run.StartedAt}
+	}
+	if !run.CompletedAt.IsZero() {
+		opts.CompletedAt = &github.Timestamp{Time: run.CompletedAt}
+	}
+	for _, a := range run.Actions {
+		opts.Actions = append(opts.Actions, &github.CheckRunAction{Label: a.Label, Description: a.Description, Identifier: a.Identifier})
 	}
 	created, _, err := c.Checks.CreateCheckRun(ctx, repo.Owner, repo.Name, opts)
 	if err != nil {

@@ -324,3 +324,32 @@ func TestE2EOperatorRequirements(t *testing.T) {
 		t.Fatalf("run #1 with every requirement met: %s", run.Output.Title)
 	}
 }
+
+// GitHub creates the run's check run but the answer is lost: the reporter
+// finds it the next time rather than making a second.
+func TestE2EALostCheckRunCreateIsFoundNotRepeated(t *testing.T) {
+	t.Parallel()
+	e := startRuns(t, sandbox.Options{})
+	e.agent("tpp")
+	pr, sha, _ := e.openStudy(study(nil))
+	if _, err := e.Repo.WaitCheckRun(e.ctx, sha, "fivesafes / project.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	e.Emulator.Fail("POST", "/repos/{owner}/{repo}/check-runs", 1, http.StatusBadGateway, ghemu.AfterApplying())
+	e.Repo.Comment(pr, "ana", "/run all")
+	if run := e.waitRun(sha, 1, "tpp"); run.Conclusion != "success" {
+		t.Fatalf("run #1: %s", run.Output.Title)
+	}
+	var runs int
+	for _, r := range e.Repo.CheckRuns(sha) {
+		if r.Name == "fivesafes / run #1 (tpp)" {
+			runs++
+		}
+	}
+	if runs != 1 {
+		t.Errorf("%d check runs for run #1, want 1", runs)
+	}
+	if n := e.Emulator.Requests("POST", "/repos/{owner}/{repo}/check-runs"); n != 2 {
+		t.Errorf("%d creates, want 2 (the project.yaml check and run #1's, never repeated)", n)
+	}
+}

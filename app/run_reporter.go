@@ -37,6 +37,9 @@ type RunReporter struct {
 	// losing it in a restart only means an earlier retry.
 	retryAt map[string]time.Time
 	fails   map[string]int
+	// urgent are pull requests whose status comment should show a run's
+	// end at once rather than after the interval.
+	urgent map[string]bool
 }
 
 // RunReporterOption configures a RunReporter.
@@ -55,7 +58,7 @@ func WithReporterLogger(l *slog.Logger) RunReporterOption { return func(r *RunRe
 // the check run's details link.
 func NewRunReporter(st *jobs.Store, gh RunGitHub, runURL func(jobs.Request) string, opts ...RunReporterOption) *RunReporter {
 	r := &RunReporter{store: st, gh: gh, runURL: runURL, interval: 5 * time.Second, now: time.Now, log: slog.Default(),
-		retryAt: map[string]time.Time{}, fails: map[string]int{}}
+		retryAt: map[string]time.Time{}, fails: map[string]int{}, urgent: map[string]bool{}}
 	for _, o := range opts {
 		o(r)
 	}
@@ -109,12 +112,16 @@ func (r *RunReporter) pass(ctx context.Context) (wake time.Time) {
 		r.log.Error("read status comments to report", "err", err)
 	}
 	for _, p := range prs {
-		key := fmt.Sprintf("pr/%s#%d", p.Repo, p.PR)
-		if due := r.due(key, p.ReportedAt, false); due.After(now) {
+		key := prKey(p.Repo, p.PR)
+		if due := r.due(key, p.ReportedAt, r.urgent[key]); due.After(now) {
 			later(due)
 			continue
 		}
-		later(r.settle(ctx, key, r.reportPR(ctx, p), logging.KeyRepo, p.Repo, logging.KeyPR, p.PR))
+		err := r.reportPR(ctx, p)
+		if err == nil {
+			delete(r.urgent, key)
+		}
+		later(r.settle(ctx, key, err, logging.KeyRepo, p.Repo, logging.KeyPR, p.PR))
 	}
 	if len(reqs) == reportBatch || len(prs) == reportBatch {
 		return now // more waiting
@@ -163,11 +170,9 @@ func (r *RunReporter) reportRequest(ctx context.Context, q jobs.Request) error {
 		return err
 	}
 	if q.Status == jobs.RequestHeld {
-		id, err := r.ensure(ctx, repo, q, q.ID+approvalSuffix, q.ApprovalCheckRunID, r.store.SetApprovalCheckRun)
-		if err != nil {
-			return err
-		}
-		if err := r.update(ctx, repo, id, runview.ApprovalCheckRun(q, q.HoldReason)); err != nil {
+		approval := checkRunSlot{externalID: q.ID + approvalSuffix, id: q.ApprovalCheckRunID, sent: q.ApprovalSent,
+			sending: r.store.SendingApprovalCheckRun, record: r.store.SetApprovalCheckRun}
+		if err := r.show(ctx, repo, q, approval, runview.ApprovalCheckRun(q, q.HoldReason)); err != nil {
 			return err
 		}
 		return r.store.MarkReported(ctx, q.ID, q.Version, r.now())
@@ -182,58 +187,85 @@ func (r *RunReporter) reportRequest(ctx context.Context, q jobs.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := r.ensure(ctx, repo, q, q.ID, q.CheckRunID, r.store.SetCheckRun)
-	if err != nil {
+	run := checkRunSlot{externalID: q.ID, id: q.CheckRunID, sent: q.CheckRunSent,
+		sending: r.store.SendingCheckRun, record: r.store.SetCheckRun}
+	if err := r.show(ctx, repo, q, run, runview.RunCheckRun(q, js, r.now())); err != nil {
 		return err
 	}
-	if err := r.update(ctx, repo, id, runview.RunCheckRun(q, js, r.now())); err != nil {
-		return err
+	if q.Status.Finished() {
+		r.urgent[prKey(q.Repo, q.PR)] = true // show the end in the status comment without waiting
 	}
 	return r.store.MarkReported(ctx, q.ID, q.Version, r.now())
 }
 
-// closeApproval takes the button off a request's approval check run once
-// the request is no longer held, and says what became of it.
+// closeApproval takes the button off the approval check run of a request
+// that is no longer held, and says what became of it.
 func (r *RunReporter) closeApproval(ctx context.Context, repo checks.Repo, q jobs.Request) error {
-	if q.ApprovalClosed {
+	if q.ApprovalClosed || q.HoldReason == "" { // closed already, or never held
 		return nil
 	}
 	id := q.ApprovalCheckRunID
-	if id == 0 {
-		// Held and ended before it was ever shown, or its create's answer was lost.
+	if id == 0 && q.ApprovalSent {
 		ref, found, err := r.gh.FindCheckRun(ctx, repo, q.HeadSHA, runview.CheckRunName(q), q.ID+approvalSuffix)
-		if err != nil || !found {
+		if err != nil {
 			return err
 		}
 		id = ref.ID
-	}
-	if err := r.update(ctx, repo, id, runview.ClosedApprovalCheckRun(q)); err != nil {
-		return err
-	}
-	return r.store.CloseApproval(ctx, q.ID)
-}
-
-// ensure returns the check run with externalID, creating it if GitHub has
-// none (a create whose answer was lost left one behind), and records its ID.
-func (r *RunReporter) ensure(ctx context.Context, repo checks.Repo, q jobs.Request, externalID string, known int64,
-	record func(context.Context, string, int64) error) (int64, error) {
-	if known != 0 {
-		return known, nil
-	}
-	name := runview.CheckRunName(q)
-	ref, found, err := r.gh.FindCheckRun(ctx, repo, q.HeadSHA, name, externalID)
-	if err != nil {
-		return 0, err
-	}
-	id := ref.ID
-	if !found {
-		id, err = r.gh.CreateCheckRun(ctx, repo, checks.NewCheckRun{Name: name, HeadSHA: q.HeadSHA, ExternalID: externalID,
-			DetailsURL: r.runURL(q), Status: "queued"})
-		if err != nil {
-			return 0, err
+		if !found {
+			id = 0
 		}
 	}
-	return id, record(ctx, q.ID, id)
+	if id != 0 {
+		if err := r.update(ctx, repo, id, runview.ClosedApprovalCheckRun(q)); err != nil {
+			return err
+		}
+	}
+	return r.store.CloseApproval(ctx, q.ID) // a held request shown never has nothing to close
+}
+
+// checkRunSlot is one of a request's two check runs, as the store knows it.
+type checkRunSlot struct {
+	externalID string
+	id         int64 // 0 until known
+	sent       bool  // a create went out whose answer may be lost
+	sending    func(context.Context, string) error
+	record     func(context.Context, string, int64) error
+}
+
+// show brings a check run to v: created showing v the first time (looked
+// for first if an earlier create's answer may have been lost), updated
+// after that.
+func (r *RunReporter) show(ctx context.Context, repo checks.Repo, q jobs.Request, slot checkRunSlot, v runview.CheckRun) error {
+	name := runview.CheckRunName(q)
+	if slot.id == 0 && slot.sent {
+		ref, found, err := r.gh.FindCheckRun(ctx, repo, q.HeadSHA, name, slot.externalID)
+		if err != nil {
+			return err
+		}
+		if found {
+			if err := slot.record(ctx, q.ID, ref.ID); err != nil {
+				return err
+			}
+			slot.id = ref.ID
+		}
+	}
+	if slot.id != 0 {
+		return r.update(ctx, repo, slot.id, v)
+	}
+	if err := slot.sending(ctx, q.ID); err != nil {
+		return err
+	}
+	create := checks.NewCheckRun{Name: name, HeadSHA: q.HeadSHA, ExternalID: slot.externalID, DetailsURL: r.runURL(q),
+		Status: v.Status, Output: &v.Output, Actions: v.Actions}
+	if v.Status == "completed" {
+		create.Conclusion, create.CompletedAt = v.Conclusion, r.now()
+	}
+	id, err := r.gh.CreateCheckRun(ctx, repo, create)
+	if err != nil {
+		return err
+	}
+	logging.From(ctx).Debug("check run created", logging.KeyCheckRun, id, "name", name, "status", v.Status)
+	return slot.record(ctx, q.ID, id)
 }
 
 func (r *RunReporter) update(ctx context.Context, repo checks.Repo, id int64, v runview.CheckRun) error {
@@ -300,6 +332,8 @@ func (r *RunReporter) reportPR(ctx context.Context, p jobs.PRStatus) error {
 	}
 	return r.store.MarkPRReported(ctx, p.Repo, p.PR, p.Version, r.now())
 }
+
+func prKey(repo string, pr int) string { return fmt.Sprintf("pr/%s#%d", repo, pr) }
 
 // repoNamed is the checks.Repo of "owner/name".
 func repoNamed(fullName string, installation int64) (checks.Repo, error) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fivesafes/fivesafes/app/commands"
@@ -68,7 +69,14 @@ func (r *Runs) Start(ctx context.Context, ask RunAsk) (RunOutcome, error) {
 	} else if !errors.Is(err, jobs.ErrNotFound) {
 		return RunOutcome{}, err
 	}
-	pr, err := r.gh.PullRequest(ctx, ask.Repo, ask.PR)
+	// Reads that do not depend on each other go out together: against
+	// GitHub each costs a round trip, and they stand between /run and the
+	// agent holding the task.
+	var pr PullRequest
+	var role string
+	err := concurrently(
+		func() (err error) { pr, err = r.gh.PullRequest(ctx, ask.Repo, ask.PR); return err },
+		func() (err error) { role, err = r.gh.Permission(ctx, ask.Repo, ask.Requester); return err })
 	if err != nil {
 		return RunOutcome{}, err
 	}
@@ -83,7 +91,13 @@ func (r *Runs) Start(ctx context.Context, ask RunAsk) (RunOutcome, error) {
 	if req.Backend, err = r.backend(ask.Run.Backend); err != nil {
 		return refuse(err.Error())
 	}
-	pipeline, problem, err := r.pipeline(ctx, ask.Repo, pr.HeadSHA)
+	// The tree is wasted only when the run is refused or held.
+	var pipeline *checks.Pipeline
+	var problem string
+	var files commitTree
+	err = concurrently(
+		func() (err error) { pipeline, problem, err = r.pipeline(ctx, ask.Repo, pr.HeadSHA); return err },
+		func() (err error) { files, err = r.tree(ctx, ask.Repo, pr.HeadSHA); return err })
 	if err != nil {
 		return RunOutcome{}, err
 	}
@@ -93,7 +107,7 @@ func (r *Runs) Start(ctx context.Context, ask RunAsk) (RunOutcome, error) {
 	if problem := unknownActions(pipeline, ask.Run.Actions); problem != "" {
 		return refuse(problem)
 	}
-	facts, err := r.facts(ctx, ask.Repo, pr, ask.Requester)
+	facts, err := r.facts(ctx, ask.Repo, pr, ask.Requester, role)
 	if err != nil {
 		return RunOutcome{}, err
 	}
@@ -109,7 +123,7 @@ func (r *Runs) Start(ctx context.Context, ask RunAsk) (RunOutcome, error) {
 		logging.From(ctx).Info("run held for approval", "request", held.ID, "number", held.Number, "requester", ask.Requester)
 		return RunOutcome{Verdict: Held, Request: held, Reply: heldReply(held, adm.Reasons)}, nil
 	}
-	p, steps, err := r.plan(ctx, ask.Repo, req, pipeline)
+	p, steps, err := r.plan(ctx, req, pipeline, files)
 	if err != nil {
 		return r.planFailed(ctx, req, err)
 	}
@@ -214,14 +228,11 @@ func unknownActions(p *checks.Pipeline, asked []string) string {
 	return strings.Join(lines, " ") + fmt.Sprintf(" Its actions: %s.", codes(known))
 }
 
-// facts gathers what admission needs; the requirements are read only when
-// the operator asked for them.
-func (r *Runs) facts(ctx context.Context, repo checks.Repo, pr PullRequest, requester string) (RunFacts, error) {
-	f := RunFacts{Requester: requester, PR: pr}
+// facts gathers what admission needs, given the requester's role; the
+// requirements are read only when the operator asked for them.
+func (r *Runs) facts(ctx context.Context, repo checks.Repo, pr PullRequest, requester, role string) (RunFacts, error) {
+	f := RunFacts{Requester: requester, Role: role, PR: pr}
 	var err error
-	if f.Role, err = r.gh.Permission(ctx, repo, requester); err != nil {
-		return f, err
-	}
 	if slices.Contains(r.policy.Require, RequireApproved) {
 		reviews, err := r.gh.Reviews(ctx, repo, pr.Number)
 		if err != nil {
@@ -243,27 +254,46 @@ func (r *Runs) facts(ctx context.Context, repo checks.Repo, pr PullRequest, requ
 	return f, nil
 }
 
-// plan plans a request at its head commit against the workspace's jobs.
-func (r *Runs) plan(ctx context.Context, repo checks.Repo, req jobs.Request, pipeline *checks.Pipeline) (plan.Plan, []jobs.PlanStep, error) {
-	files, truncated, err := r.gh.Tree(ctx, repo, req.HeadSHA)
-	if err != nil {
-		return plan.Plan{}, nil, err
-	}
+// commitTree is a commit's files: path -> Git blob SHA.
+type commitTree struct {
+	files     map[string]string
+	truncated bool // GitHub did not list them all
+}
+
+func (r *Runs) tree(ctx context.Context, repo checks.Repo, sha string) (commitTree, error) {
+	files, truncated, err := r.gh.Tree(ctx, repo, sha)
+	return commitTree{files: files, truncated: truncated}, err
+}
+
+// plan plans a request at its head commit against the workspace's jobs on
+// its backend.
+func (r *Runs) plan(ctx context.Context, req jobs.Request, pipeline *checks.Pipeline, tree commitTree) (plan.Plan, []jobs.PlanStep, error) {
 	latest, err := r.store.LatestJobs(ctx, req.Workspace, req.Backend)
 	if err != nil {
 		return plan.Plan{}, nil, err
 	}
 	force := req.Force
-	if truncated {
+	if tree.truncated {
 		// Without every blob SHA a fingerprint could miss a change: reuse nothing.
 		logging.From(ctx).Warn("repository tree too large to list whole; running every dependency", "sha", req.HeadSHA)
 		force = true
 	}
-	p, err := plan.Make(plan.Request{Pipeline: pipeline, Actions: req.Actions, Force: force, Files: files, Latest: latest})
+	p, err := plan.Make(plan.Request{Pipeline: pipeline, Actions: req.Actions, Force: force, Files: tree.files, Latest: latest})
 	if err != nil {
 		return p, nil, err
 	}
 	return p, jobs.PlanSteps(p, req.ID, latest), nil
+}
+
+// concurrently runs fns at once and joins their errors.
+func concurrently(fns ...func() error) error {
+	errs := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i, fn := range fns {
+		wg.Go(func() { errs[i] = fn() })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // planFailed refuses a request the planner refused (a cycle, unknown

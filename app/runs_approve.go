@@ -57,7 +57,11 @@ func (r *Runs) Approve(ctx context.Context, repo checks.Repo, requestID, approve
 	if err != nil {
 		return RunOutcome{}, err
 	}
-	facts, err := r.facts(ctx, repo, pr, req.Requester)
+	requesterRole, err := r.gh.Permission(ctx, repo, req.Requester)
+	if err != nil {
+		return RunOutcome{}, err
+	}
+	facts, err := r.facts(ctx, repo, pr, req.Requester, requesterRole)
 	if err != nil {
 		return RunOutcome{}, err
 	}
@@ -69,7 +73,11 @@ func (r *Runs) Approve(ctx context.Context, repo checks.Repo, requestID, approve
 		}
 		return RunOutcome{Verdict: Held, Request: req, Reply: fmt.Sprintf("@%s approved run #%d, but it still cannot run:\n\n%s", approver, req.Number, bullets(reasons))}, nil
 	}
-	p, steps, err := r.plan(ctx, repo, req, pipeline)
+	tree, err := r.tree(ctx, repo, req.HeadSHA)
+	if err != nil {
+		return RunOutcome{}, err
+	}
+	p, steps, err := r.plan(ctx, req, pipeline, tree)
 	if err != nil {
 		out, err := r.planFailed(ctx, req, err)
 		out.Verdict, out.Request = Held, req

@@ -42,15 +42,21 @@ type CheckRunRef struct {
 	Conclusion string
 }
 
-// NewCheckRun creates a check run, without output: output and annotations
-// follow in updates so that a retried create can never duplicate them.
+// NewCheckRun creates a check run. The project.yaml check sends no output
+// here: its annotations follow in updates, so that a retried create can
+// never duplicate them. A run's check run is created showing its state
+// (Status to Actions), which saves an update.
 type NewCheckRun struct {
-	Name       string
-	HeadSHA    string
-	ExternalID string
-	DetailsURL string
-	Status     string // queued or in_progress
-	StartedAt  time.Time
+	Name        string
+	HeadSHA     string
+	ExternalID  string
+	DetailsURL  string
+	Status      string // queued, in_progress or completed
+	Conclusion  string // with completed
+	StartedAt   time.Time
+	CompletedAt time.Time
+	Output      *CheckRunOutput // without annotations
+	Actions     []CheckRunAction
 }
 
 // CheckRunUpdate changes a check run. GitHub appends the annotations of each

@@ -64,6 +64,18 @@ func (s *Store) SetApprovalCheckRun(ctx context.Context, requestID string, check
 	return s.setRequestField(ctx, requestID, "approval_check_run_id", checkRunID)
 }
 
+// SendingCheckRun records that a create of the request's check run is
+// going out.
+func (s *Store) SendingCheckRun(ctx context.Context, requestID string) error {
+	return s.setRequestField(ctx, requestID, "check_run_sent", 1)
+}
+
+// SendingApprovalCheckRun records that a create of the request's approval
+// check run is going out.
+func (s *Store) SendingApprovalCheckRun(ctx context.Context, requestID string) error {
+	return s.setRequestField(ctx, requestID, "approval_sent", 1)
+}
+
 // CloseApproval records that the approval check run no longer offers its
 // button and says what became of the request.
 func (s *Store) CloseApproval(ctx context.Context, requestID string) error {

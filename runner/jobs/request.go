@@ -64,6 +64,10 @@ type Request struct {
 	CheckRunID         int64
 	ApprovalCheckRunID int64
 	ApprovalClosed     bool
+	// CheckRunSent and ApprovalSent: a create went out whose answer may
+	// have been lost; look for the check run before creating another.
+	CheckRunSent bool
+	ApprovalSent bool
 	Version            int64
 	ReportedVersion    int64
 	ReportedAt         time.Time
@@ -218,7 +222,7 @@ func (t *txn) createJob(r Request, p plan.Plan, step plan.Step, pipeline *checks
 
 const requestColumns = `id, number, repo, installation_id, pr, workspace, head_sha, backend, requester, actions, force,
 	created_at, check_run_id, status, finished_at, plan, hold_reason, approved_by, approval_check_run_id, approval_closed,
-	version, reported_version, reported_at`
+	check_run_sent, approval_sent, version, reported_version, reported_at`
 
 func scanRequest(r scanner) (Request, error) {
 	var q Request
@@ -227,7 +231,7 @@ func scanRequest(r scanner) (Request, error) {
 	var finished, reported sql.NullInt64
 	if err := r.Scan(&q.ID, &q.Number, &q.Repo, &q.InstallationID, &q.PR, &q.Workspace, &q.HeadSHA, &q.Backend,
 		&q.Requester, &actions, &q.Force, &created, &q.CheckRunID, &q.Status, &finished, &steps, &q.HoldReason, &q.ApprovedBy,
-		&q.ApprovalCheckRunID, &q.ApprovalClosed, &q.Version, &q.ReportedVersion, &reported); err != nil {
+		&q.ApprovalCheckRunID, &q.ApprovalClosed, &q.CheckRunSent, &q.ApprovalSent, &q.Version, &q.ReportedVersion, &reported); err != nil {
 		return q, err
 	}
 	if err := errors.Join(json.Unmarshal([]byte(actions), &q.Actions), json.Unmarshal([]byte(steps), &q.Plan)); err != nil {

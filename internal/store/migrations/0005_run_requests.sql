@@ -31,6 +31,10 @@ CREATE TABLE job_requests_0005 (
 	approved_by           TEXT NOT NULL DEFAULT '',
 	approval_check_run_id INTEGER NOT NULL DEFAULT 0, -- the action_required run with the "Approve run" button
 	approval_closed       INTEGER NOT NULL DEFAULT 0, -- its button is gone and it says what became of the run
+	-- A create of the check run (or of the approval check run) went out and
+	-- its answer may be lost: look for it before creating another.
+	check_run_sent        INTEGER NOT NULL DEFAULT 0,
+	approval_sent         INTEGER NOT NULL DEFAULT 0,
 	version               INTEGER NOT NULL DEFAULT 1, -- bumped by every change GitHub should show
 	reported_version      INTEGER NOT NULL DEFAULT 0, -- the version GitHub shows
 	reported_at           INTEGER,
