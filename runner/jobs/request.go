@@ -66,11 +66,11 @@ type Request struct {
 	ApprovalClosed     bool
 	// CheckRunSent and ApprovalSent: a create went out whose answer may
 	// have been lost; look for the check run before creating another.
-	CheckRunSent bool
-	ApprovalSent bool
-	Version            int64
-	ReportedVersion    int64
-	ReportedAt         time.Time
+	CheckRunSent    bool
+	ApprovalSent    bool
+	Version         int64
+	ReportedVersion int64
+	ReportedAt      time.Time
 }
 
 // PlanStep is one action's decision in a request's plan.
