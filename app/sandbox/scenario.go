@@ -17,21 +17,15 @@ import (
 const DemoBackend = "tpp"
 
 // Scenario plays the demo: a researcher opens a pull request with a valid
-// project.yaml and runs it with `/run all` through a backend agent, then
-// pushes a broken project.yaml and asks again. It starts an agent for
-// DemoBackend if the stack has none, writes a transcript to out and returns
-// an error naming every step that did not do what it should.
+// project.yaml and runs it with `/run all`, which waits queued until the
+// backend's agent connects (the scenario starts one for DemoBackend unless
+// the stack has agents already) and then runs; then she pushes a broken
+// project.yaml and asks again. It writes a transcript to out and returns an
+// error naming every step that did not do what it should.
 func Scenario(ctx context.Context, s *Stack, out io.Writer) error {
 	p := printer{w: out}
 	p.say("GitHub emulator at %s; bot at %s", s.Emulator.URL(), s.BotURL())
 	p.say("Repository %s, app installed (installation %d)", s.Repo.FullName(), InstallationID)
-	if len(s.agents) == 0 {
-		a, err := s.StartAgent(ctx, DemoBackend)
-		if err != nil {
-			return err
-		}
-		p.say("Backend agent for %q running (local executor, built-in stand-ins for ehrql and summary)", a.Backend)
-	}
 	s.Repo.SetPermission("ana", "write")
 	var problems []string
 	problem := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
@@ -54,9 +48,29 @@ func Scenario(ctx context.Context, s *Stack, out io.Writer) error {
 
 	comment := s.Repo.Comment(number, "ana", "/run all")
 	p.step("ana comments `/run all`")
-	run, seen, err := watchRun(ctx, s, sha, "fivesafes / run #1 ("+DemoBackend+")")
+	name := "fivesafes / run #1 (" + DemoBackend + ")"
+	var seen []string
+	if len(s.agents) == 0 {
+		queued, err := waitRunStatus(ctx, s, sha, name, "queued")
+		if err != nil {
+			return err
+		}
+		seen = append(seen, queued.Status)
+		p.say("   %s: %s — %s", name, queued.Status, queued.Output.Title)
+		a, err := s.StartAgent(ctx, DemoBackend)
+		if err != nil {
+			return err
+		}
+		p.say("   the backend agent for %q connects (local executor, built-in stand-ins for ehrql and summary)", a.Backend)
+	}
+	run, more, err := watchRun(ctx, s, sha, name)
 	if err != nil {
 		return err
+	}
+	for _, st := range more {
+		if len(seen) == 0 || seen[len(seen)-1] != st {
+			seen = append(seen, st)
+		}
 	}
 	p.say("   reactions on the comment: %s", strings.Join(s.Repo.Reactions(comment), ", "))
 	p.runCheck(run, seen)
@@ -155,6 +169,25 @@ func watchRun(ctx context.Context, s *Stack, sha, name string) (ghemu.CheckRun, 
 		return run, seen, fmt.Errorf("%q on %s did not complete (seen: %s): %w", name, short(sha), strings.Join(seen, " → "), err)
 	}
 	return run, seen, nil
+}
+
+// waitRunStatus waits for the newest check run called name on sha to show status.
+func waitRunStatus(ctx context.Context, s *Stack, sha, name, status string) (ghemu.CheckRun, error) {
+	var run ghemu.CheckRun
+	err := s.Emulator.WaitFor(ctx, func() bool {
+		runs := s.Repo.CheckRuns(sha)
+		for i := len(runs) - 1; i >= 0; i-- {
+			if runs[i].Name == name {
+				run = runs[i]
+				return run.Status == status
+			}
+		}
+		return false
+	})
+	if err != nil {
+		return run, fmt.Errorf("%q on %s never showed %s (last seen: %s): %w", name, short(sha), status, run.Status, err)
+	}
+	return run, nil
 }
 
 // waitStatusComment waits for the bot's status comment to contain want.
