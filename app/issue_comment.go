@@ -72,9 +72,12 @@ func (h *IssueCommentHandler) Handle(ctx context.Context, d inbox.Delivery) erro
 			sections = append(sections, res.reply)
 		}
 	}
-	for content, on := range map[string]bool{"eyes": taken, "confused": refused} {
-		if on {
-			if err := h.GitHub.React(ctx, repo, c.GetID(), content); err != nil {
+	for _, r := range []struct {
+		content string
+		on      bool
+	}{{"eyes", taken}, {"confused", refused}} {
+		if r.on {
+			if err := h.GitHub.React(ctx, repo, c.GetID(), r.content); err != nil {
 				return err
 			}
 		}

@@ -38,11 +38,11 @@ func NewLocal(stateDir string, images Images, opts ...Option) (*Local, error) {
 	}
 	for key, cmd := range images {
 		if len(cmd) == 0 || cmd[0] == "" {
-			return nil, fmt.Errorf("executors.local.images.%s: empty command", key)
+			return nil, fmt.Errorf("local.images.%s: empty command", key)
 		}
 		if name, ok := strings.CutPrefix(cmd[0], builtinPrefix); ok {
 			if _, known := builtins[name]; !known {
-				return nil, fmt.Errorf("executors.local.images.%s: unknown built-in %q (built-ins: %s)", key, cmd[0], builtinNames())
+				return nil, fmt.Errorf("local.images.%s: unknown built-in %q (built-ins: %s)", key, cmd[0], builtinNames())
 			}
 		}
 	}
@@ -94,7 +94,7 @@ func (l *Local) command(image string) (argv []string, isBuiltin bool, err error)
 		cmd, ok = l.images[name]
 	}
 	if !ok {
-		return nil, false, fmt.Errorf("image %s is not configured for the local executor (configured: %s); set executors.local.images.%s",
+		return nil, false, fmt.Errorf("image %s is not configured for the local executor (configured: %s); set local.images.%s",
 			image, l.configured(), name)
 	}
 	if b, ok := strings.CutPrefix(cmd[0], builtinPrefix); ok {
@@ -106,7 +106,7 @@ func (l *Local) command(image string) (argv []string, isBuiltin bool, err error)
 	}
 	path, err := osexec.LookPath(cmd[0])
 	if err != nil {
-		return nil, false, fmt.Errorf("image %s maps to %s, which is not installed on this agent (set executors.local.images.%s)",
+		return nil, false, fmt.Errorf("image %s maps to %s, which is not installed on this agent (set local.images.%s)",
 			image, cmd[0], configKey(key))
 	}
 	if path, err = filepath.Abs(path); err != nil {

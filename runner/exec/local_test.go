@@ -187,15 +187,15 @@ func TestLocalStartErrors(t *testing.T) {
 	}{
 		"program missing from PATH": {
 			Spec{JobID: "a", Image: "python:v2", Workdir: work},
-			"image python:v2 maps to python3-not-installed-here, which is not installed on this agent (set executors.local.images.python)",
+			"image python:v2 maps to python3-not-installed-here, which is not installed on this agent (set local.images.python)",
 		},
 		"exact image:tag key": {
 			Spec{JobID: "a", Image: "r:v2", Workdir: work},
-			`image r:v2 maps to Rscript-not-installed-here, which is not installed on this agent (set executors.local.images."r:v2")`,
+			`image r:v2 maps to Rscript-not-installed-here, which is not installed on this agent (set local.images."r:v2")`,
 		},
 		"image not configured": {
 			Spec{JobID: "a", Image: "stata-mp:latest", Workdir: work},
-			"image stata-mp:latest is not configured for the local executor (configured: ehrql, python, r:v2, testjob); set executors.local.images.stata-mp",
+			"image stata-mp:latest is not configured for the local executor (configured: ehrql, python, r:v2, testjob); set local.images.stata-mp",
 		},
 		"image without tag": {
 			Spec{JobID: "a", Image: "python", Workdir: work},
@@ -230,7 +230,7 @@ func TestLocalStartErrors(t *testing.T) {
 func TestNewLocalRefusesUnknownBuiltin(t *testing.T) {
 	t.Parallel()
 	_, err := NewLocal(t.TempDir(), Images{"python": {"builtin:python"}})
-	want := `executors.local.images.python: unknown built-in "builtin:python" (built-ins: builtin:copy, builtin:csv-summary, builtin:ehrql, builtin:fail, builtin:sleep, builtin:write)`
+	want := `local.images.python: unknown built-in "builtin:python" (built-ins: builtin:copy, builtin:csv-summary, builtin:ehrql, builtin:fail, builtin:sleep, builtin:write)`
 	if err == nil || err.Error() != want {
 		t.Errorf("NewLocal: %v\nwant: %s", err, want)
 	}
