@@ -12,13 +12,15 @@ import (
 )
 
 // newAgentAPI is the API backend agents call, under /agent/v1, for the
-// configured backends; the code they run comes from GitHub through gh.
-func newAgentAPI(cfg *config.Config, st *jobs.Store, gh RunGitHub, log *slog.Logger, m *Metrics) (*agentapi.Server, error) {
+// configured backends; the code they run comes from GitHub through gh, and
+// the files of approved releases go to uploads.
+func newAgentAPI(cfg *config.Config, st *jobs.Store, gh RunGitHub, uploads agentapi.Uploads, log *slog.Logger, m *Metrics) (*agentapi.Server, error) {
 	backends := make([]agentapi.Backend, len(cfg.Backends))
 	for i, b := range cfg.Backends {
 		backends[i] = agentapi.Backend{Name: b.Name, TokenSHA256: b.TokenSHA256}
 	}
-	api, err := agentapi.New(st, backends, codeFromGitHub{gh}, agentapi.WithLogger(log), agentapi.WithRegisterer(m.Registry))
+	api, err := agentapi.New(st, backends, codeFromGitHub{gh}, agentapi.WithLogger(log),
+		agentapi.WithRegisterer(m.Registry), agentapi.WithUploads(uploads))
 	if err != nil {
 		return nil, fmt.Errorf("agent API: %w", err)
 	}

@@ -19,9 +19,10 @@ import (
 // Edited and deleted comments, comments by bots (this app among them) and
 // comments on issues that are not pull requests are ignored.
 type IssueCommentHandler struct {
-	Runs    *Runs
-	GitHub  RunGitHub
-	Replies *Replies
+	Runs     *Runs
+	Releases *Releases // nil: /release and /withdraw are not offered
+	GitHub   RunGitHub
+	Replies  *Replies
 }
 
 func (h *IssueCommentHandler) Handles() []string { return []string{"issue_comment"} }
@@ -104,7 +105,17 @@ func (h *IssueCommentHandler) command(ctx context.Context, repo checks.Repo, pr 
 	case commands.Help:
 		return commandResult{reply: commands.HelpText()}, nil
 	case commands.Release:
-		return commandResult{refused: true, reply: "`/release` is not available on this bot yet: releases come in a later version.\n"}, nil
+		if h.Releases == nil {
+			return commandResult{refused: true, reply: "Releases are not enabled on this bot.\n"}, nil
+		}
+		out, err := h.Releases.Ask(ctx, repo, pr, user, fmt.Sprintf("comment/%d/%d", commentID, cmd.Line), v)
+		return commandResult{refused: out.Verdict == Refused, reply: out.Reply}, err
+	case commands.Withdraw:
+		if h.Releases == nil {
+			return commandResult{refused: true, reply: "Releases are not enabled on this bot.\n"}, nil
+		}
+		out, err := h.Releases.Withdraw(ctx, repo, pr, user)
+		return commandResult{refused: out.Verdict == Refused, reply: out.Reply}, err
 	}
 	return commandResult{refused: true, reply: fmt.Sprintf("`/%s` is not something I can do.\n", cmd.Name)}, nil
 }

@@ -18,6 +18,7 @@ type PullRequestHandler struct {
 	Checks PipelineChecker
 	// Runs, Replies and TriggerLabel are for runs; a nil Runs leaves them out.
 	Runs         *Runs
+	Releases     *Releases // a push to a release branch; nil leaves it out
 	Replies      *Replies
 	GitHub       RunGitHub
 	TriggerLabel string
@@ -47,6 +48,11 @@ func (h *PullRequestHandler) Handle(ctx context.Context, d inbox.Delivery) error
 	}
 	if h.Runs != nil && e.GetAction() == "synchronize" {
 		if err := h.Runs.ExpireHeld(ctx, repo, number, head); err != nil {
+			return err
+		}
+	}
+	if h.Releases != nil && e.GetAction() == "synchronize" && !isBot(e.GetSender()) {
+		if err := h.Releases.Pushed(ctx, repo, number, head, e.GetSender().GetLogin()); err != nil {
 			return err
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 	"github.com/fivesafes/fivesafes/internal/inbox"
 	"github.com/fivesafes/fivesafes/internal/logging"
 	"github.com/fivesafes/fivesafes/internal/store"
+	"github.com/fivesafes/fivesafes/release"
 	"github.com/fivesafes/fivesafes/runner/agentapi"
 	"github.com/fivesafes/fivesafes/runner/jobs"
 	"github.com/fivesafes/fivesafes/runner/protocol"
@@ -33,6 +36,8 @@ type Server struct {
 	dispatcher *Dispatcher
 	jobs       *jobs.Store
 	reporter   *RunReporter
+	releaser   *release.Releaser
+	releases   *release.Store
 	handler    http.Handler
 	agentAPI   *agentapi.Server
 	dispOpts   []DispatcherOption
@@ -95,22 +100,31 @@ func NewServer(ctx context.Context, cfg *config.Config, opts ...ServerOption) (*
 	gh := NewRunsGitHub(clients, s.ghOpts...)
 	pipelines := checks.NewService(gh.ChecksGitHub, NewCheckRunLedger(db))
 	s.jobs = jobs.New(db, jobs.WithLease(cfg.Runs.Lease), jobs.WithMaxAttempts(cfg.Runs.MaxAttempts), jobs.WithJobTimeout(cfg.Runs.JobTimeout))
-	if s.agentAPI, err = newAgentAPI(cfg, s.jobs, gh, s.log, s.metrics); err != nil {
+	if s.releases, err = release.NewStore(db, s.jobs, filepath.Join(filepath.Dir(cfg.Database), "released")); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if s.agentAPI, err = newAgentAPI(cfg, s.jobs, gh, s.releases, s.log, s.metrics); err != nil {
 		s.Close()
 		return nil, err
 	}
 	runs := NewRuns(gh, s.jobs, RunPolicy{Permission: cfg.Policy.RunPermission, Require: cfg.Policy.Require},
 		backendNames(cfg.Backends), cfg.Runs.DefaultBackend)
+	checkers := release.Policy{ApprovalsRequired: cfg.Release.ApprovalsRequired, Users: cfg.Release.Checkers.Users, Teams: cfg.Release.Checkers.Teams}
+	rgh := NewReleasesGitHub(gh)
+	rel := NewReleases(rgh, s.releases, s.jobs, runs, checkers)
 	replies := NewReplies(db, gh)
 	handlers := []EventHandler{
-		&PullRequestHandler{Checks: pipelines, Runs: runs, Replies: replies, GitHub: gh, TriggerLabel: cfg.Policy.TriggerLabel},
+		&PullRequestHandler{Checks: pipelines, Runs: runs, Releases: rel, Replies: replies, GitHub: gh, TriggerLabel: cfg.Policy.TriggerLabel},
 		&CheckSuiteHandler{Checks: pipelines},
 		&CheckRunHandler{Checks: pipelines, Runs: runs, Replies: replies},
-		&IssueCommentHandler{Runs: runs, GitHub: gh, Replies: replies},
+		&IssueCommentHandler{Runs: runs, Releases: rel, GitHub: gh, Replies: replies},
+		&PullRequestReviewHandler{Releases: rel},
 	}
 	s.dispatcher = NewDispatcher(s.inbox, handlers, append([]DispatcherOption{
 		WithWorkers(cfg.Workers), WithDispatcherMetrics(s.metrics),
 	}, s.dispOpts...)...)
+	s.releaser = release.NewReleaser(s.releases, rgh, checkers, webPR(cfg.GitHub.APIURL), release.WithReleaserLogger(s.log))
 	s.reporter = NewRunReporter(s.jobs, gh, s.RunURL, WithReportInterval(cfg.Runs.StatusInterval), WithReporterLogger(s.log))
 	if s.sweepEvery <= 0 {
 		s.sweepEvery = min(max(cfg.Runs.Lease/4, time.Second), 30*time.Second)
@@ -125,8 +139,23 @@ func (s *Server) RunURL(r jobs.Request) string { return s.cfg.PublicURL + "/runs
 // DB is the bot's database.
 func (s *Server) DB() *store.DB { return s.db }
 
+// Releases is the release store.
+func (s *Server) Releases() *release.Store { return s.releases }
+
 // Jobs is the job store.
 func (s *Server) Jobs() *jobs.Store { return s.jobs }
+
+// webPR is a pull request's page on the GitHub the API URL belongs to:
+// github.com for api.github.com, the same host for GitHub Enterprise
+// Server (https://HOST/api/v3/).
+func webPR(apiURL string) func(repo string, pr int) string {
+	u, err := url.Parse(apiURL)
+	web := "https://github.com"
+	if err == nil && u.Host != "api.github.com" {
+		web = u.Scheme + "://" + u.Host
+	}
+	return func(repo string, pr int) string { return fmt.Sprintf("%s/%s/pull/%d", web, repo, pr) }
+}
 
 func backendNames(bs []config.Backend) []string {
 	names := make([]string, len(bs))
@@ -204,6 +233,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	} else {
 		go func() { dispatched <- s.dispatcher.Run(ctx) }()
 		background.Go(func() { s.reporter.Run(ctx) })
+		background.Go(func() { s.releaser.Run(ctx) })
 		background.Go(func() {
 			s.jobs.Sweep(ctx, s.sweepEvery, time.Now, func(err error) { s.log.Error("sweep leases and timeouts", "err", err) })
 		})

@@ -51,7 +51,7 @@ type Paragraph struct {
 
 // All is every command, in the order /help lists them. The help text and
 // the "did you mean" suggestions are built from it, so they cannot drift.
-var All = []Command{runCommand, cancelCommand, releaseCommand, statusCommand, helpCommand}
+var All = []Command{runCommand, cancelCommand, releaseCommand, withdrawCommand, statusCommand, helpCommand}
 
 // Limits on what one comment may ask, so that hostile input stays cheap and
 // a reply stays short. GitHub caps a comment at 65,536 characters, which is

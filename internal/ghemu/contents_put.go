@@ -52,7 +52,7 @@ func putContents(e *Emulator, c *call) reply {
 	tree[p] = content
 	author := e.signatureOf(in.Author, e.appSignature())
 	committer := e.signatureOf(in.Committer, author)
-	cm := e.storeCommitLocked(tree, []string{before}, in.Message, author, committer)
+	cm := e.storeAPICommitLocked(tree, []string{before}, in.Message, author, committer)
 	events := e.movedLocked(r, branch, before, cm.sha, AppLogin)
 	e.changedLocked()
 	status := http.StatusCreated

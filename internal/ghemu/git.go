@@ -34,6 +34,41 @@ type signature struct {
 	at          time.Time
 }
 
+// GitCommit is a snapshot of a commit.
+type GitCommit struct {
+	SHA               string
+	Tree              string // the tree's ID
+	Parents           []string
+	Message           string
+	Author, Committer Signature
+	Files             map[string]string // path -> content, the whole tree
+}
+
+// Signature is the author or committer of a commit.
+type Signature struct {
+	Name, Email string
+	Date        time.Time // in the time zone the commit records
+}
+
+// GitCommit returns the commit sha, on a branch or not.
+func (e *Emulator) GitCommit(sha string) (GitCommit, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, ok := e.st.commits[strings.ToLower(sha)]
+	if !ok {
+		return GitCommit{}, false
+	}
+	files := make(map[string]string, len(c.tree))
+	for p, content := range c.tree {
+		files[p] = string(content)
+	}
+	sig := func(s signature) Signature { return Signature{Name: s.name, Email: s.email, Date: s.at} }
+	return GitCommit{
+		SHA: c.sha, Tree: c.treeSHA, Parents: slices.Clone(c.parents), Message: c.message,
+		Author: sig(c.author), Committer: sig(c.committer), Files: files,
+	}, true
+}
+
 // userSignature is how GitHub signs a commit made by login on the web.
 func (e *Emulator) userSignature(login string) signature {
 	return signature{name: login, email: fmt.Sprintf("%d+%s@users.noreply.github.com", userID(login), login), at: e.timestamp()}
@@ -113,12 +148,46 @@ func (e *Emulator) storeTreeLocked(files map[string][]byte) string {
 	})
 }
 
-// storeCommitLocked records a commit of tree on top of parents. A commit
-// with the same tree, parents and message exists already: that one is
-// returned.
+// gitCommitSHA is Git's object ID of a commit, as `git hash-object -t
+// commit` computes it: the author and committer, with their dates and time
+// zones, are part of it.
+func gitCommitSHA(tree string, parents []string, author, committer signature, message string) string {
+	var body bytes.Buffer
+	fmt.Fprintf(&body, "tree %s\n", tree)
+	for _, p := range parents {
+		fmt.Fprintf(&body, "parent %s\n", p)
+	}
+	fmt.Fprintf(&body, "author %s\ncommitter %s\n\n%s", author.git(), committer.git(), message)
+	h := sha1.New()
+	fmt.Fprintf(h, "commit %d\x00", body.Len())
+	h.Write(body.Bytes())
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// git is the signature as a commit object holds it.
+func (s signature) git() string {
+	return fmt.Sprintf("%s <%s> %d %s", s.name, s.email, s.at.Unix(), s.at.Format("-0700"))
+}
+
+// storeCommitLocked records a commit of tree on top of parents that a
+// helper made: its ID is commitSHA's, so that a helper repeated makes the
+// same commit. A commit with the same tree, parents and message exists
+// already: that one is returned.
 func (e *Emulator) storeCommitLocked(tree map[string][]byte, parents []string, message string, author, committer signature) *commit {
 	treeID := e.storeTreeLocked(tree)
-	sha := commitSHA(treeID, parents, message)
+	return e.keepCommitLocked(commitSHA(treeID, parents, message), treeID, tree, parents, message, author, committer)
+}
+
+// storeAPICommitLocked records a commit made through the REST API. Like
+// GitHub's, its ID is Git's (gitCommitSHA): the same request made twice
+// makes the same commit only if it dates the author and committer, for
+// GitHub dates them now otherwise.
+func (e *Emulator) storeAPICommitLocked(tree map[string][]byte, parents []string, message string, author, committer signature) *commit {
+	treeID := e.storeTreeLocked(tree)
+	return e.keepCommitLocked(gitCommitSHA(treeID, parents, author, committer, message), treeID, tree, parents, message, author, committer)
+}
+
+func (e *Emulator) keepCommitLocked(sha, treeID string, tree map[string][]byte, parents []string, message string, author, committer signature) *commit {
 	if old, ok := e.st.commits[sha]; ok {
 		return old
 	}

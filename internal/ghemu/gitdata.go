@@ -13,8 +13,9 @@ import (
 )
 
 // The Git Data API: blobs, trees and commits. Every file of the emulator
-// is a 100644 blob; blob and tree IDs are Git's, commit IDs are
-// deterministic (see commitSHA).
+// is a 100644 blob; blob and tree IDs are Git's, and so are the IDs of
+// commits made through the API (see gitCommitSHA); the helpers' commits
+// have IDs that leave out authors and dates (see commitSHA).
 
 // createBlob serves POST /repos/{owner}/{repo}/git/blobs.
 func createBlob(e *Emulator, c *call) reply {
@@ -277,7 +278,7 @@ func (e *Emulator) signatureOf(id *identity, fallback signature) signature {
 	}
 	s := signature{name: cmp.Or(id.Name, fallback.name), email: cmp.Or(id.Email, fallback.email), at: fallback.at}
 	if id.Date != nil {
-		s.at = id.Date.UTC().Truncate(time.Second)
+		s.at = id.Date.Truncate(time.Second) // in its own time zone, which is part of the commit's ID
 	}
 	return s
 }
@@ -311,7 +312,7 @@ func createGitCommit(e *Emulator, c *call) reply {
 	}
 	author := e.signatureOf(in.Author, e.appSignature())
 	committer := e.signatureOf(in.Committer, author)
-	cm := e.storeCommitLocked(files, parents, in.Message, author, committer)
+	cm := e.storeAPICommitLocked(files, parents, in.Message, author, committer)
 	e.changedLocked()
 	o := e.gitCommitJSON(r, cm)
 	return reply{status: http.StatusCreated, body: o, header: http.Header{"Location": {o["url"].(string)}}}

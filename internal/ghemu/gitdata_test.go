@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-github/v88/github"
 
@@ -279,5 +280,52 @@ func TestPutContents(t *testing.T) {
 		Message: github.Ptr("x"), Content: []byte("x"), Branch: github.Ptr("nope"),
 	}); statusOf(err) != http.StatusNotFound {
 		t.Errorf("a missing branch: %v, want 404", err)
+	}
+}
+
+// TestAPICommitIDsAreGits: a commit made through the API has the ID Git
+// gives it, authors, committers and their dates included, so that the same
+// request makes the same commit only when it names the dates.
+func TestAPICommitIDsAreGits(t *testing.T) {
+	emu, _ := start(t)
+	gh := client(t, emu)
+	ctx := t.Context()
+	tree, _, err := gh.Git.CreateTree(ctx, "ana", "study", "", []*github.TreeEntry{
+		{Path: github.Ptr("a.txt"), Mode: github.Ptr("100644"), Type: github.Ptr("blob"), Content: github.Ptr("a\n")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plus2 := time.FixedZone("", 2*60*60)
+	commit := github.Commit{
+		Message: github.Ptr("Release 1\n"), Tree: &github.Tree{SHA: tree.SHA},
+		Author: &github.CommitAuthor{Name: github.Ptr("Ana"), Email: github.Ptr("ana@example.org"),
+			Date: &github.Timestamp{Time: time.Date(2026, 3, 1, 12, 0, 0, 0, plus2)}},
+		Committer: &github.CommitAuthor{Name: github.Ptr("fivesafes[bot]"), Email: github.Ptr("123+fivesafes[bot]@users.noreply.github.com"),
+			Date: &github.Timestamp{Time: time.Date(2026, 3, 1, 10, 30, 0, 0, time.UTC)}},
+	}
+	made, _, err := gh.Git.CreateCommit(ctx, "ana", "study", commit, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What `git commit-tree` makes of the same tree, people, dates and message.
+	const want = "da4be896e5876d6230db9d1a5238e18248a3d938"
+	if tree.GetSHA() != "08585692ce06452da6f82ae66b90d98b55536fca" || made.GetSHA() != want {
+		t.Errorf("tree %s, commit %s; want Git's 0858569, %s", tree.GetSHA(), made.GetSHA(), want)
+	}
+	again, _, err := gh.Git.CreateCommit(ctx, "ana", "study", commit, nil)
+	if err != nil || again.GetSHA() != want {
+		t.Errorf("the same request again: %s %v, want %s", again.GetSHA(), err, want)
+	}
+	got, ok := emu.GitCommit(want)
+	if !ok || got.Author.Date.Format(time.RFC3339) != "2026-03-01T12:00:00+02:00" || got.Committer.Name != "fivesafes[bot]" ||
+		got.Files["a.txt"] != "a\n" || len(got.Parents) != 0 {
+		t.Errorf("stored commit %+v", got)
+	}
+
+	commit.Author.Date = &github.Timestamp{Time: time.Date(2026, 3, 1, 12, 0, 1, 0, plus2)}
+	later, _, err := gh.Git.CreateCommit(ctx, "ana", "study", commit, nil)
+	if err != nil || later.GetSHA() == want {
+		t.Errorf("a second later: %s %v, want another commit", later.GetSHA(), err)
 	}
 }

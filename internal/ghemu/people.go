@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Who exists and who may do what: users, repository roles, teams.
@@ -33,6 +34,7 @@ type team struct {
 	org     string
 	slug    string
 	members map[string]string // lower-case login -> login
+	invited map[string]string // pending members: invited, not yet joined
 }
 
 // AddUser makes login an existing GitHub user, with no role on any
@@ -97,23 +99,44 @@ func association(r *repo, login string) string {
 func (e *Emulator) AddTeamMember(org, slug, user string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.knowLocked(org, user)
-	t := e.teamLocked(org, slug)
-	if t == nil {
-		e.st.nextTeamID++
-		t = &team{id: e.st.nextTeamID, org: org, slug: slug, members: map[string]string{}}
-		e.st.teams[strings.ToLower(org+"/"+slug)] = t
-	}
+	t := e.ensureTeamLocked(org, slug, user)
+	delete(t.invited, strings.ToLower(user))
 	t.members[strings.ToLower(user)] = user
 	e.changedLocked()
 }
 
-// RemoveTeamMember takes user out of the team.
+// InviteTeamMember invites user to the team, creating it if needed: until
+// they accept (AddTeamMember), their membership is "pending", which
+// GitHub reports but which grants nothing.
+func (e *Emulator) InviteTeamMember(org, slug, user string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t := e.ensureTeamLocked(org, slug, user)
+	if t.members[strings.ToLower(user)] == "" {
+		t.invited[strings.ToLower(user)] = user
+	}
+	e.changedLocked()
+}
+
+func (e *Emulator) ensureTeamLocked(org, slug, user string) *team {
+	e.knowLocked(org, user)
+	t := e.teamLocked(org, slug)
+	if t == nil {
+		e.st.nextTeamID++
+		t = &team{id: e.st.nextTeamID, org: org, slug: slug, members: map[string]string{}, invited: map[string]string{}}
+		e.st.teams[strings.ToLower(org+"/"+slug)] = t
+	}
+	return t
+}
+
+// RemoveTeamMember takes user out of the team, or withdraws their
+// invitation.
 func (e *Emulator) RemoveTeamMember(org, slug, user string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if t := e.teamLocked(org, slug); t != nil {
 		delete(t.members, strings.ToLower(user))
+		delete(t.invited, strings.ToLower(user))
 	}
 	e.changedLocked()
 }
@@ -171,12 +194,54 @@ func getTeamMembership(e *Emulator, c *call) reply {
 	if t == nil || c.inst == nil || !strings.EqualFold(c.inst.Account, org) {
 		return notFound()
 	}
-	login, ok := t.members[strings.ToLower(c.param("username"))]
-	if !ok {
+	user := strings.ToLower(c.param("username"))
+	login, state := t.members[user], "active"
+	if login == "" {
+		login, state = t.invited[user], "pending"
+	}
+	if login == "" {
 		return notFound()
 	}
 	return jsonReply(http.StatusOK, obj{
 		"url":  fmt.Sprintf("%s/organizations/%d/team/%d/memberships/%s", e.url, userID(t.org), t.id, login),
-		"role": "member", "state": "active",
+		"role": "member", "state": state,
 	})
+}
+
+// getUser serves GET /users/{username}: a user's public profile. The app's
+// bot user exists from the start, as it does once an app is registered.
+func getUser(e *Emulator, c *call) reply {
+	login, ok := e.st.users[strings.ToLower(c.param("username"))]
+	if !ok && strings.EqualFold(c.param("username"), AppLogin) {
+		login, ok = AppLogin, true
+	}
+	if !ok {
+		return notFound()
+	}
+	publicRepos := 0
+	for _, r := range e.st.repos {
+		if strings.EqualFold(r.owner, login) && !r.private {
+			publicRepos++
+		}
+	}
+	joined := ts(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	o := e.userJSON(login)
+	maps.Copy(o, obj{
+		"name": nil, "company": nil, "blog": "", "location": nil, "email": nil, "hireable": nil, "bio": nil,
+		"twitter_username": nil, "public_repos": publicRepos, "public_gists": 0, "followers": 0, "following": 0,
+		"created_at": joined, "updated_at": joined,
+	})
+	return jsonReply(http.StatusOK, o)
+}
+
+// UserID is the ID GitHub gives login, and whether the user exists. A
+// user's commits are theirs when the email is ID+login@users.noreply.github.com.
+func (e *Emulator) UserID(login string) (int64, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	l, ok := e.st.users[strings.ToLower(login)]
+	if !ok && strings.EqualFold(login, AppLogin) {
+		l, ok = AppLogin, true
+	}
+	return userID(l), ok
 }

@@ -2,7 +2,10 @@ package ghemu_test
 
 import (
 	"net/http"
+	"net/url"
 	"testing"
+
+	"github.com/google/go-github/v88/github"
 
 	"github.com/fivesafes/fivesafes/internal/ghemu"
 )
@@ -80,5 +83,49 @@ func TestTeamMemberships(t *testing.T) {
 	}
 	if got := emu.TeamMembers("ana", "output-checkers"); len(got) != 1 || got[0] != "cat" {
 		t.Errorf("members %v", got)
+	}
+}
+
+func TestAnInvitedTeamMemberIsPending(t *testing.T) {
+	emu, repo := start(t)
+	gh := client(t, emu)
+	emu.InviteTeamMember("ana", "output-checkers", "cat")
+	m, _, err := gh.Teams.GetTeamMembershipBySlug(t.Context(), "ana", "output-checkers", "cat")
+	if err != nil || m.GetState() != "pending" {
+		t.Fatalf("invited: %+v %v, want pending", m, err)
+	}
+	if got := emu.TeamMembers("ana", "output-checkers"); len(got) != 0 {
+		t.Errorf("members %v: an invitation is not a membership", got)
+	}
+	repo.Commit("feature", map[string]string{"a": "1"}, "a")
+	n, _ := repo.OpenPR("feature", "main", "Study", "ana")
+	if _, _, err := gh.PullRequests.RequestReviewers(t.Context(), "ana", "study", n, github.ReviewersRequest{Reviewers: []string{"cat"}}); statusOf(err) != http.StatusUnprocessableEntity {
+		t.Errorf("review requested from a pending member: %v, want 422 (not a collaborator)", err)
+	}
+	emu.AddTeamMember("ana", "output-checkers", "cat")
+	if m, _, err := gh.Teams.GetTeamMembershipBySlug(t.Context(), "ana", "output-checkers", "cat"); err != nil || m.GetState() != "active" {
+		t.Errorf("after joining: %+v %v, want active", m, err)
+	}
+}
+
+func TestUsersProfiles(t *testing.T) {
+	emu, _ := start(t)
+	gh := client(t, emu)
+	emu.AddUser("ben")
+	for login, kind := range map[string]string{"ben": "User", "ana": "User", ghemu.AppLogin: "Bot"} {
+		u, _, err := gh.Users.Get(t.Context(), url.PathEscape(login))
+		id, known := emu.UserID(login)
+		if err != nil || !known || u.GetLogin() != login || u.GetID() != id || u.GetType() != kind {
+			t.Errorf("%s: %+v %v; want ID %d (known %v), type %s", login, u, err, id, known, kind)
+		}
+	}
+	if u, _, _ := gh.Users.Get(t.Context(), "ana"); u.GetPublicRepos() != 1 {
+		t.Errorf("ana has %d public repositories, want 1", u.GetPublicRepos())
+	}
+	if _, _, err := gh.Users.Get(t.Context(), "nobody"); statusOf(err) != http.StatusNotFound {
+		t.Errorf("a login nobody has: %v, want 404", err)
+	}
+	if _, known := emu.UserID("nobody"); known {
+		t.Error("UserID knows a login nobody has")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // OpenPR opens a pull request from head into base by user and sends
@@ -68,13 +69,20 @@ func (r *Repo) setPullState(number int, state, user string) {
 	e := r.e
 	e.act(func() []outgoing {
 		rp, p := r.pullLocked(number)
-		p.state, p.updatedAt = state, e.timestamp()
-		action := "reopened"
-		if state == "closed" {
-			action, p.closedAt = "closed", p.updatedAt
-		}
-		return []outgoing{e.pullRequestEventLocked(rp, p, action, user, nil)}
+		return []outgoing{e.setPullStateLocked(rp, p, state, user)}
 	})
+}
+
+// setPullStateLocked closes or reopens a pull request of base and returns
+// the pull_request closed or reopened that GitHub sends for it.
+func (e *Emulator) setPullStateLocked(base *repo, p *pull, state, user string) outgoing {
+	p.state, p.updatedAt = state, e.timestamp()
+	action := "reopened"
+	p.closedAt = time.Time{} // a reopened pull request shows closed_at null
+	if state == "closed" {
+		action, p.closedAt = "closed", p.updatedAt
+	}
+	return e.pullRequestEventLocked(base, p, action, user, nil)
 }
 
 func (r *Repo) pullLocked(number int) (*repo, *pull) {
@@ -204,6 +212,64 @@ func createPull(e *Emulator, c *call) reply {
 		status: http.StatusCreated, body: o, header: http.Header{"Location": {o["url"].(string)}},
 		events: []outgoing{e.pullRequestEventLocked(r, p, "opened", AppLogin, nil)},
 	}
+}
+
+// updatePull serves PATCH /repos/{owner}/{repo}/pulls/{pull_number}: a new
+// title or body (pull_request edited, with what changed), closing (closed)
+// or reopening (reopened). As on GitHub, what is already so changes
+// nothing and sends nothing: closing a closed pull request is a 200.
+func updatePull(e *Emulator, c *call) reply {
+	r, p, rep, ok := e.pullForCallLocked(c, true)
+	if !ok {
+		return rep
+	}
+	var in struct {
+		Title               *string `json:"title"`
+		Body                *string `json:"body"`
+		State               *string `json:"state"`
+		Base                *string `json:"base"`
+		MaintainerCanModify *bool   `json:"maintainer_can_modify"`
+	}
+	if err := json.Unmarshal(c.body, &in); err != nil {
+		return errorReply(http.StatusBadRequest, "Problems parsing JSON")
+	}
+	switch {
+	case in.Base != nil && *in.Base != p.baseRef:
+		return c.unsupported("changing the base of a pull request")
+	case in.MaintainerCanModify != nil:
+		return c.unsupported("maintainer_can_modify")
+	case in.Title != nil && strings.TrimSpace(*in.Title) == "":
+		return validationFailed("Issue", "title", "missing_field", "")
+	}
+	if in.State != nil && *in.State == "open" && p.state != "open" {
+		for _, other := range sortedPulls(r) {
+			if other != p && other.state == "open" && other.headRepo == p.headRepo && other.headRef == p.headRef && other.baseRef == p.baseRef {
+				return validationFailed("PullRequest", "", "custom",
+					fmt.Sprintf("A pull request already exists for %s:%s.", p.headRepo.owner, p.headRef))
+			}
+		}
+	}
+	changes := obj{}
+	if in.Title != nil && *in.Title != p.title {
+		changes["title"] = obj{"from": p.title}
+		p.title = *in.Title
+	}
+	if in.Body != nil && *in.Body != p.body {
+		changes["body"] = obj{"from": p.body}
+		p.body = *in.Body
+	}
+	var events []outgoing
+	if len(changes) > 0 {
+		p.updatedAt = e.timestamp()
+		events = append(events, e.pullRequestEventLocked(r, p, "edited", AppLogin, obj{"changes": changes}))
+	}
+	if in.State != nil && *in.State != p.state {
+		events = append(events, e.setPullStateLocked(r, p, *in.State, AppLogin))
+	}
+	if len(events) > 0 {
+		e.changedLocked()
+	}
+	return reply{status: http.StatusOK, body: e.pullJSON(r, p), events: events}
 }
 
 // listPulls serves GET /repos/{owner}/{repo}/pulls.

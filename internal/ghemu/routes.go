@@ -27,6 +27,7 @@ func handlers() map[string]routeHandler {
 		"GET /repos/{owner}/{repo}":                                       {authInstallation, getRepo, nil},
 		"GET /repos/{owner}/{repo}/contents/{path}":                       {authInstallation, getContents, nil},
 		"GET /repos/{owner}/{repo}/pulls/{pull_number}":                   {authInstallation, getPull, nil},
+		"PATCH /repos/{owner}/{repo}/pulls/{pull_number}":                 {authInstallation, updatePull, nil},
 		"POST /repos/{owner}/{repo}/check-runs":                           {authInstallation, createCheckRun, checkRunBodyRules},
 		"GET /repos/{owner}/{repo}/check-runs/{check_run_id}":             {authInstallation, getCheckRun, nil},
 		"PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}":           {authInstallation, updateCheckRun, checkRunBodyRules},
@@ -62,6 +63,8 @@ func handlers() map[string]routeHandler {
 		"GET /repos/{owner}/{repo}/git/commits/{commit_sha}":                                {authInstallation, getGitCommit, nil},
 		"PUT /repos/{owner}/{repo}/contents/{path}":                                         {authInstallation, putContents, nil},
 		"GET /repos/{owner}/{repo}/tarball/{ref}":                                           {authInstallation, downloadTarball, nil},
+
+		"GET /users/{username}": {authInstallation, getUser, nil},
 	}
 }
 

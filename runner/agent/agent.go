@@ -156,6 +156,8 @@ func (a *Agent) work(ctx context.Context) {
 			a.runTask(ctx, *t) // adds the keys itself, as for resumed tasks
 		case KindCancelJob:
 			a.cancelTask(tctx, *t)
+		case KindPrepareRelease, KindUploadRelease:
+			a.releaseTask(tctx, *t)
 		default:
 			a.refuseTask(tctx, *t)
 		}

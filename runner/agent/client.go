@@ -12,9 +12,11 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fivesafes/fivesafes/internal/logging"
+	"github.com/fivesafes/fivesafes/runner/protocol"
 )
 
 // ErrStaleAttempt is the bot's 409: another attempt of the task holds it now.
@@ -113,6 +115,105 @@ func (c *Client) DownloadCode(ctx context.Context, taskID, path string, max int6
 		}
 		return false, nil
 	})
+}
+
+// uploadTime is how long one try of an upload may take: the bot allows a
+// 16 MB file 15 minutes to arrive.
+const uploadTime = 15 * time.Minute
+
+// Upload sends one file of a release: PUT {APIPrefix}/releases/{id}/files/{path}
+// (protocol.UploadPath) with size bytes that body yields, streamed. body is
+// called for each try, since a body cannot be sent twice; an error from it,
+// or one wrapping errPermanent from the body's Read, ends the upload as it
+// is. Network errors, 5xx and 429 are retried with backoff until ctx ends;
+// any other answer but 200 is final and carries the bot's message.
+func (c *Client) Upload(ctx context.Context, releaseID, path string, size int64, body func() (io.ReadCloser, error)) error {
+	return c.retry(ctx, "upload "+path, func() (bool, error) {
+		rc, err := body()
+		if err != nil {
+			return false, err
+		}
+		b := &uploadBody{rc: rc}
+		defer b.Close()
+		ctx, cancel := context.WithTimeout(ctx, uploadTime)
+		defer cancel()
+		req, err := http.NewRequestWithContext(ctx, http.MethodPut, c.base+protocol.UploadPath(releaseID, path), b)
+		if err != nil {
+			return false, err
+		}
+		req.ContentLength = size
+		if size == 0 {
+			req.Body = http.NoBody
+		}
+		req.Header.Set("Authorization", "Bearer "+c.token)
+		req.Header.Set("Content-Type", "application/octet-stream")
+		resp, err := c.http.Do(req)
+		if berr := b.failure(); berr != nil && errors.Is(berr, errPermanent) {
+			if resp != nil {
+				resp.Body.Close()
+			}
+			return false, berr // the body refused to go on: the bot has not got the file
+		}
+		if err != nil {
+			return true, err
+		}
+		defer resp.Body.Close()
+		switch s := resp.StatusCode; {
+		case s == http.StatusOK:
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswerBytes))
+			return false, nil
+		case s == http.StatusTooManyRequests || s >= 500:
+			return true, fmt.Errorf("the bot answered %s", resp.Status)
+		default:
+			return false, fmt.Errorf("the bot answered %s: %s", resp.Status, botMessage(resp.Body))
+		}
+	})
+}
+
+// uploadBody is an upload's body that remembers why a Read failed (the
+// transport may not say) and may be closed twice.
+type uploadBody struct {
+	rc   io.ReadCloser
+	mu   sync.Mutex
+	err  error
+	once sync.Once
+}
+
+func (b *uploadBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		b.mu.Lock()
+		if b.err == nil {
+			b.err = err
+		}
+		b.mu.Unlock()
+	}
+	return n, err
+}
+
+func (b *uploadBody) Close() error {
+	var err error
+	b.once.Do(func() { err = b.rc.Close() })
+	return err
+}
+
+func (b *uploadBody) failure() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err
+}
+
+// botMessage is the message of an error answer: its JSON "error", or its
+// text, cut short.
+func botMessage(body io.Reader) string {
+	data, _ := io.ReadAll(io.LimitReader(body, 512))
+	var e struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(data, &e) == nil && e.Error != "" {
+		return e.Error
+	}
+	return strings.TrimSpace(string(data))
 }
 
 // call sends one JSON request with retries and decodes a 200 answer into out.

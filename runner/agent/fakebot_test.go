@@ -1,7 +1,11 @@
 package agent
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -27,7 +31,31 @@ type fakeBot struct {
 	// codeGate, when set, holds code downloads until it is closed.
 	codeGate chan struct{}
 	changed  chan struct{}
+
+	// approved is each release's approved manifest, by release and path.
+	approved map[string]map[string]ReleaseFile
+	// uploads are the PUTs of release files, by release "/" path.
+	uploads map[string]*botUpload
+	// answers are statuses to answer the next PUTs of a file with, first
+	// (429, 503 ...), before its upload is looked at.
+	answers map[string][]int
+	// holdUpload, when set, is called (without mu) before a file's body
+	// is read; midUpload once half of it has arrived.
+	holdUpload, midUpload func(r *http.Request)
 }
+
+// botUpload is what the bot received of one release file.
+type botUpload struct {
+	puts     int    // requests, answered or not
+	received int    // bodies accepted (200)
+	size     int64  // of the last body accepted
+	sha256   string // of the last body accepted
+	body     []byte // the last body accepted, when at most keepBody bytes
+}
+
+// keepBody is the largest body the fake bot keeps, so that a 16 MB upload
+// costs it no memory.
+const keepBody = 1 << 20
 
 // botTask is what the bot knows about one task.
 type botTask struct {
@@ -36,16 +64,20 @@ type botTask struct {
 	updates []Update // applied, in order; a repeated seq is not applied twice
 	lastSeq int64
 	cancel  bool
+	// cancelsSent counts answers that said cancel.
+	cancelsSent int
 	// doneRequests are all done updates received, repeats included.
 	doneRequests []Update
 }
 
 func newFakeBot(t *testing.T) *fakeBot {
-	b := &fakeBot{tasks: map[string]*botTask{}, changed: make(chan struct{})}
+	b := &fakeBot{tasks: map[string]*botTask{}, changed: make(chan struct{}),
+		approved: map[string]map[string]ReleaseFile{}, uploads: map[string]*botUpload{}, answers: map[string][]int{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+APIPrefix+"/tasks/claim", b.claim)
 	mux.HandleFunc("POST "+APIPrefix+"/tasks/{id}/update", b.update)
 	mux.HandleFunc("GET "+APIPrefix+"/tasks/{id}/code", b.code)
+	mux.HandleFunc("PUT "+APIPrefix+"/releases/{id}/files/{path...}", b.upload)
 	b.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer "+testToken {
 			http.Error(w, "bad token", http.StatusUnauthorized)
@@ -172,6 +204,10 @@ func (b *fakeBot) update(w http.ResponseWriter, r *http.Request) {
 		bt.updates = append(bt.updates, u)
 		b.notify()
 	}
+	if bt.cancel {
+		bt.cancelsSent++
+		b.notify()
+	}
 	_ = json.NewEncoder(w).Encode(UpdateAnswer{Cancel: bt.cancel})
 }
 
@@ -195,6 +231,117 @@ func (b *fakeBot) code(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(bt.code)
 }
 
+// approve makes files the approved manifest of a release.
+func (b *fakeBot) approve(releaseID string, files ...ReleaseFile) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	m := map[string]ReleaseFile{}
+	for _, f := range files {
+		m[f.Path] = f
+	}
+	b.approved[releaseID] = m
+}
+
+// answerUploads makes the next PUTs of a file get these statuses.
+func (b *fakeBot) answerUploads(releaseID, path string, statuses ...int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.answers[releaseID+"/"+path] = statuses
+}
+
+// uploaded is what the bot has of a release file (zero if nothing).
+func (b *fakeBot) uploaded(releaseID, path string) botUpload {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if u := b.uploads[releaseID+"/"+path]; u != nil {
+		return *u
+	}
+	return botUpload{}
+}
+
+// upload is PUT /releases/{id}/files/{path}, answered as the bot does
+// (protocol.UploadPath): the body must be the approved bytes.
+func (b *fakeBot) upload(w http.ResponseWriter, r *http.Request) {
+	id, path := r.PathValue("id"), r.PathValue("path")
+	key := id + "/" + path
+	b.mu.Lock()
+	up := b.uploads[key]
+	if up == nil {
+		up = &botUpload{}
+		b.uploads[key] = up
+	}
+	up.puts++
+	b.notify()
+	var status int
+	if s := b.answers[key]; len(s) > 0 {
+		status, b.answers[key] = s[0], s[1:]
+	}
+	files, known := b.approved[id]
+	want, listed := files[path]
+	hold, probe := b.holdUpload, b.midUpload
+	b.mu.Unlock()
+	if hold != nil {
+		hold(r)
+	}
+	switch {
+	case status != 0:
+		writeBotError(w, status, "scripted answer")
+		return
+	case r.ContentLength < 0:
+		writeBotError(w, http.StatusLengthRequired, "send the file with its Content-Length")
+		return
+	case !known:
+		writeBotError(w, http.StatusNotFound, "no such release for this backend")
+		return
+	case !listed:
+		writeBotError(w, http.StatusConflict, path+" is not in the approved manifest")
+		return
+	}
+	h := sha256.New()
+	var kept []byte
+	keep := func(p []byte) {
+		if int64(len(kept)+len(p)) <= keepBody {
+			kept = append(kept, p...)
+		}
+	}
+	n, err := io.CopyN(writerFunc(func(p []byte) { h.Write(p); keep(p) }), r.Body, r.ContentLength/2)
+	if err == nil && probe != nil {
+		probe(r)
+	}
+	if err == nil {
+		var m int64
+		m, err = io.Copy(writerFunc(func(p []byte) { h.Write(p); keep(p) }), r.Body)
+		n += m
+	}
+	if err != nil {
+		return // the agent went away
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	if n != want.Size || sum != want.SHA256 {
+		writeBotError(w, http.StatusUnprocessableEntity, "the bytes are not the approved ones")
+		return
+	}
+	b.mu.Lock()
+	up.received++
+	up.size, up.sha256, up.body = n, sum, nil
+	if n <= keepBody {
+		up.body = kept
+	}
+	b.notify()
+	b.mu.Unlock()
+	_ = json.NewEncoder(w).Encode(map[string]string{"status": "received"})
+}
+
+func writeBotError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
+
+type writerFunc func(p []byte)
+
+func (f writerFunc) Write(p []byte) (int, error) { f(p); return len(p), nil }
+
 // waitFor waits until cond holds over the bot's state (called with mu held).
 func (b *fakeBot) waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -211,6 +358,28 @@ func (b *fakeBot) waitFor(t *testing.T, what string, cond func() bool) {
 		case <-ch:
 		case <-timeout:
 			t.Fatalf("timed out waiting for %s; updates: %s", what, b.describe())
+		}
+	}
+}
+
+// await is waitFor for code that cannot fail the test (a handler): it
+// reports whether cond came to hold before ctx ended or 20s passed.
+func (b *fakeBot) await(ctx context.Context, cond func() bool) bool {
+	timeout := time.After(20 * time.Second)
+	for {
+		b.mu.Lock()
+		ok := cond()
+		ch := b.changed
+		b.mu.Unlock()
+		if ok {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return false
+		case <-timeout:
+			return false
 		}
 	}
 }

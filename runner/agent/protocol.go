@@ -13,13 +13,19 @@ type (
 	Output       = protocol.Output
 	Update       = protocol.Update
 	UpdateAnswer = protocol.Answer
+	ReleaseTask  = protocol.ReleaseTask
+	ReleaseFile  = protocol.ReleaseFile
+	ManifestFile = protocol.ManifestFile
+	Finding      = protocol.Finding
 )
 
 const (
 	APIPrefix = protocol.APIPrefix
 
-	KindRunJob    = protocol.KindRunJob
-	KindCancelJob = protocol.KindCancelJob
+	KindRunJob         = protocol.KindRunJob
+	KindCancelJob      = protocol.KindCancelJob
+	KindPrepareRelease = protocol.KindPrepareRelease
+	KindUploadRelease  = protocol.KindUploadRelease
 
 	StagePreparing  = protocol.StagePreparing
 	StageExecuting  = protocol.StageExecuting

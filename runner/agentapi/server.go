@@ -50,6 +50,7 @@ type Server struct {
 	metrics  *metrics
 	stopping chan struct{}
 	stopOnce sync.Once
+	uploads  Uploads
 }
 
 type backendKey struct {
@@ -112,6 +113,7 @@ func New(st *jobs.Store, backends []Backend, code CodeSource, opts ...Option) (*
 	s.mux.HandleFunc("POST /agent/v1/tasks/claim", s.authed(s.claim))
 	s.mux.HandleFunc("POST /agent/v1/tasks/{id}/update", s.authed(s.countUpdates(s.update)))
 	s.mux.HandleFunc("GET /agent/v1/tasks/{id}/code", s.authed(s.codeTarball))
+	s.mux.HandleFunc("PUT /agent/v1/releases/{id}/files/{path...}", s.authed(s.upload))
 	s.mux.HandleFunc("/agent/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})

@@ -13,6 +13,7 @@ import (
 	"github.com/fivesafes/fivesafes/checks"
 	"github.com/fivesafes/fivesafes/runner/jobs"
 	"github.com/fivesafes/fivesafes/runner/outputs"
+	"github.com/fivesafes/fivesafes/runner/protocol"
 )
 
 // Limits on what an agent may report.
@@ -87,6 +88,13 @@ func toUpdate(u UpdateJSON) (jobs.Update, error) {
 		return jobs.Update{}, err
 	}
 	up := jobs.Update{Attempt: u.Attempt, Seq: u.Seq, Message: u.Message, ExitCode: u.ExitCode, Results: u.Results}
+	if u.Manifest != nil {
+		raw, err := json.Marshal(u.Manifest)
+		if err != nil {
+			return up, err
+		}
+		up.Result = raw
+	}
 	stage, code := jobs.StatusCode(u.Stage), jobs.StatusCode(u.StatusCode)
 	switch {
 	case code.IsOutcome():
@@ -122,8 +130,59 @@ func validateUpdate(u UpdateJSON) error {
 	if u.ExitCode != nil && (*u.ExitCode < -255 || *u.ExitCode > 255) {
 		return fmt.Errorf("exit_code %d is out of range", *u.ExitCode)
 	}
+	if u.Manifest != nil && !jobs.StatusCode(u.StatusCode).IsOutcome() {
+		return errors.New("a manifest comes with an outcome in status_code")
+	}
 	if u.Results != nil {
 		return validateReport(*u.Results)
+	}
+	return validateManifest(u.Manifest)
+}
+
+// Bounds on a prepare_release manifest: enough for any release an output
+// checker could review, small enough that a hostile agent costs little.
+const (
+	maxManifestFiles = 1000
+	maxFindings      = 100
+	maxTypeLen       = 32
+)
+
+func validateManifest(files []protocol.ManifestFile) error {
+	if len(files) > maxManifestFiles {
+		return fmt.Errorf("manifest: at most %d files", maxManifestFiles)
+	}
+	seen := map[string]bool{}
+	for _, f := range files {
+		if err := relPath(f.Path); err != nil {
+			return fmt.Errorf("manifest: %w", err)
+		}
+		if seen[f.Path] {
+			return fmt.Errorf("manifest: %q is listed twice", f.Path)
+		}
+		seen[f.Path] = true
+		if err := text("problem", f.Problem, maxMessage); err != nil {
+			return fmt.Errorf("manifest: %q: %w", f.Path, err)
+		}
+		if f.Problem != "" {
+			continue
+		}
+		switch {
+		case f.Size < 0:
+			return fmt.Errorf("manifest: %q: negative size", f.Path)
+		case !isSHA256(f.SHA256):
+			return fmt.Errorf("manifest: %q: sha256 must be 64 lowercase hex digits", f.Path)
+		case len(f.Type) > maxTypeLen || strings.IndexFunc(f.Type, isControl) >= 0:
+			return fmt.Errorf("manifest: %q: bad type", f.Path)
+		case f.Rows != nil && *f.Rows < 0, f.Columns != nil && *f.Columns < 0:
+			return fmt.Errorf("manifest: %q: negative rows or columns", f.Path)
+		case len(f.Findings) > maxFindings:
+			return fmt.Errorf("manifest: %q: at most %d findings", f.Path, maxFindings)
+		}
+		for _, fd := range f.Findings {
+			if err := errors.Join(text("finding check", fd.Check, maxTypeLen), text("finding", fd.Message, maxMessage)); err != nil {
+				return fmt.Errorf("manifest: %q: %w", f.Path, err)
+			}
+		}
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
 package agentapi
 
 import (
+	"encoding/json"
+
 	"github.com/fivesafes/fivesafes/runner/jobs"
 	"github.com/fivesafes/fivesafes/runner/protocol"
 )
@@ -18,6 +20,12 @@ type (
 func taskJSON(c jobs.Claim, lease int64) TaskJSON {
 	t := TaskJSON{ID: c.Task.ID, Kind: string(c.Task.Kind), Attempt: c.Task.Attempt, LeaseSeconds: lease}
 	if c.Task.JobID == "" {
+		if len(c.Task.Payload) > 0 {
+			var rt protocol.ReleaseTask
+			if json.Unmarshal(c.Task.Payload, &rt) == nil {
+				t.Release = &rt
+			}
+		}
 		return t
 	}
 	j := c.Job

@@ -312,6 +312,27 @@ func (s *Store) LatestJobs(ctx context.Context, workspace, backend string) (map[
 	return out, nil
 }
 
+// WorkspaceJobs returns the workspace's latest job of each action on
+// backend, whole, in the order the actions first ran: what a release can
+// be made from.
+func (s *Store) WorkspaceJobs(ctx context.Context, workspace, backend string) ([]Job, error) {
+	jobs, err := queryJobs(ctx, s.db.R, `WHERE workspace = ? AND backend = ? ORDER BY created_at, rowid`, workspace, backend)
+	if err != nil {
+		return nil, err
+	}
+	latest := map[string]int{}
+	var out []Job
+	for _, j := range jobs {
+		if i, ok := latest[j.Action]; ok {
+			out[i] = j
+			continue
+		}
+		latest[j.Action] = len(out)
+		out = append(out, j)
+	}
+	return out, nil
+}
+
 func mustJSON(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {

@@ -27,6 +27,7 @@ type Store struct {
 	db          *store.DB
 	notify      *Notifier
 	changed     chan struct{}
+	finishers   map[TaskKind]TaskFinisher
 	maxAttempts int
 	lease       time.Duration
 	timeout     time.Duration
@@ -74,7 +75,8 @@ func WithNotifier(n *Notifier) Option {
 
 // New returns a Store over db.
 func New(db *store.DB, opts ...Option) *Store {
-	s := &Store{db: db, notify: NewNotifier(), changed: make(chan struct{}, 1), maxAttempts: 3, lease: 2 * time.Minute, timeout: 24 * time.Hour}
+	s := &Store{db: db, notify: NewNotifier(), changed: make(chan struct{}, 1), finishers: map[TaskKind]TaskFinisher{},
+		maxAttempts: 3, lease: 2 * time.Minute, timeout: 24 * time.Hour}
 	for _, o := range opts {
 		o(s)
 	}
@@ -100,6 +102,7 @@ type txn struct {
 	wake    map[string]bool   // backends with newly queued tasks
 	repos   map[string]string // request ID -> repo, for audit entries
 	touched map[string]bool   // requests whose check run and status comment are out of date
+	after   []func()          // to run once the transaction has committed
 }
 
 func (s *Store) write(ctx context.Context, now time.Time, fn func(t *txn) error) error {
@@ -120,6 +123,9 @@ func (s *Store) write(ctx context.Context, now time.Time, fn func(t *txn) error)
 	}
 	for b := range t.wake {
 		s.notify.Notify(b)
+	}
+	for _, f := range t.after {
+		f()
 	}
 	if len(t.touched) > 0 {
 		select {

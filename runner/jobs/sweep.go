@@ -58,6 +58,11 @@ func (t *txn) expire(task Task) error {
 		return err
 	}
 	if task.Attempt >= t.s.maxAttempts {
+		if task.JobID == "" {
+			// Nobody else will say it: the task's finisher hears it failed.
+			return t.endTask(task, Update{Status: InternalError,
+				Message: fmt.Sprintf("the agent stopped reporting on each of %d attempts", task.Attempt)})
+		}
 		if _, err := t.tx.ExecContext(t.ctx, `UPDATE tasks SET state = 'done', lease_expires_at = NULL WHERE id = ?`, task.ID); err != nil {
 			return fmt.Errorf("give up task %s: %w", task.ID, err)
 		}

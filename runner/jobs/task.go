@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -29,6 +30,9 @@ type Task struct {
 	Attempt        int
 	LeaseExpiresAt time.Time
 	LastSeq        int64
+	// Payload is what a task that runs no job is about (a release's
+	// protocol.ReleaseTask), as JSON.
+	Payload json.RawMessage
 }
 
 // Claim is a task an agent holds, with what it needs to run it.
@@ -53,6 +57,9 @@ type Update struct {
 	Message  string
 	ExitCode *int
 	Results  *outputs.Report
+	// Result is what a task that runs no job reports with its outcome (a
+	// prepare_release manifest), as JSON, for its TaskFinisher.
+	Result json.RawMessage
 }
 
 // Answer tells the agent what to do next.
@@ -158,6 +165,9 @@ func (s *Store) ApplyUpdate(ctx context.Context, backend, taskID string, u Updat
 			}
 		}
 		ans.Cancel = j.CancelRequested
+		if task.State == TaskDone && task.JobID == "" {
+			ans.Cancel = true // finished, or dropped: nothing more is wanted of it
+		}
 		if task.State == TaskDone || u.Seq <= task.LastSeq {
 			return nil
 		}
@@ -169,12 +179,12 @@ func (s *Store) ApplyUpdate(ctx context.Context, backend, taskID string, u Updat
 			return fmt.Errorf("renew task %s: %w", taskID, err)
 		}
 		if task.Kind != RunJob {
-			// Only a run_job task moves its job; the others just end.
+			// Only a run_job task moves its job; the others end, and their
+			// finisher records what they found in the same transaction.
 			if u.Status == "" {
 				return nil
 			}
-			_, err := t.tx.ExecContext(ctx, `UPDATE tasks SET state = 'done', lease_expires_at = NULL WHERE id = ?`, taskID)
-			return err
+			return t.endTask(task, u)
 		}
 		var ev Event
 		switch {
@@ -195,13 +205,17 @@ func (s *Store) ApplyUpdate(ctx context.Context, backend, taskID string, u Updat
 	return ans, err
 }
 
-const taskColumns = `id, backend, kind, coalesce(job_id, ''), state, attempt, lease_expires_at, last_seq`
+const taskColumns = `id, backend, kind, coalesce(job_id, ''), state, attempt, lease_expires_at, last_seq, payload`
 
 func scanTask(r scanner) (Task, error) {
 	var t Task
 	var lease sql.NullInt64
-	if err := r.Scan(&t.ID, &t.Backend, &t.Kind, &t.JobID, &t.State, &t.Attempt, &lease, &t.LastSeq); err != nil {
+	var payload string
+	if err := r.Scan(&t.ID, &t.Backend, &t.Kind, &t.JobID, &t.State, &t.Attempt, &lease, &t.LastSeq, &payload); err != nil {
 		return t, err
+	}
+	if payload != "" && payload != "{}" {
+		t.Payload = json.RawMessage(payload)
 	}
 	if lease.Valid {
 		t.LeaseExpiresAt = ms(lease.Int64)

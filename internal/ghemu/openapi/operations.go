@@ -13,6 +13,7 @@ var Operations = []string{
 	"GET /repos/{owner}/{repo}",
 	"GET /repos/{owner}/{repo}/contents/{path}",
 	"GET /repos/{owner}/{repo}/pulls/{pull_number}",
+	"PATCH /repos/{owner}/{repo}/pulls/{pull_number}",
 	"POST /repos/{owner}/{repo}/check-runs",
 	"GET /repos/{owner}/{repo}/check-runs/{check_run_id}",
 	"PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}",
@@ -33,6 +34,7 @@ var Operations = []string{
 
 	"GET /repos/{owner}/{repo}/collaborators/{username}/permission",
 	"GET /orgs/{org}/teams/{team_slug}/memberships/{username}",
+	"GET /users/{username}",
 
 	"GET /repos/{owner}/{repo}/pulls",
 	"POST /repos/{owner}/{repo}/pulls",
