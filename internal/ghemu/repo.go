@@ -140,13 +140,22 @@ func (e *Emulator) commitToBranchLocked(rp *repo, branch string, files map[strin
 // for it: pull_request synchronize for every open pull request whose head
 // is that branch, then check_suite requested for the new commit.
 func (r *Repo) Push(branch string, files map[string]string) (sha string) {
+	return r.PushAs(branch, "", files)
+}
+
+// PushAs is Push by user (who is the sender of the events it sends);
+// "" is each pull request's author, as Push.
+func (r *Repo) PushAs(branch, user string, files map[string]string) (sha string) {
 	e := r.e
 	e.act(func() []outgoing {
 		rp := r.repoLocked()
 		before := rp.branches[branch]
 		parent := cmp.Or(before, rp.branches[rp.defaultBranch])
-		sha = e.commitLocked(parent, files, "Update "+branch, rp.owner).sha
-		return e.movedLocked(rp, branch, before, sha, "")
+		sha = e.commitLocked(parent, files, "Update "+branch, cmp.Or(user, rp.owner)).sha
+		if user != "" {
+			e.knowLocked(user)
+		}
+		return e.movedLocked(rp, branch, before, sha, user)
 	})
 	return sha
 }
