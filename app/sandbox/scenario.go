@@ -27,6 +27,9 @@ func Scenario(ctx context.Context, s *Stack, out io.Writer) error {
 	p.say("GitHub emulator at %s; bot at %s", s.Emulator.URL(), s.BotURL())
 	p.say("Repository %s, app installed (installation %d)", s.Repo.FullName(), InstallationID)
 	s.Repo.SetPermission("ana", "write")
+	for _, c := range Checkers {
+		s.Repo.SetPermission(c, "read")
+	}
 	var problems []string
 	problem := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 
@@ -91,6 +94,10 @@ func Scenario(ctx context.Context, s *Stack, out io.Writer) error {
 	} else {
 		p.say("   in the backend's medium privacy store, output/table1.csv:")
 		p.indent(string(data), "     | ")
+	}
+
+	if err := releaseTable(ctx, s, &p, number, branch, problem); err != nil {
+		return err
 	}
 
 	sha2 := s.Repo.Push(branch, map[string]string{

@@ -33,6 +33,9 @@ func TestScenarioRunsTheDemoStudy(t *testing.T) {
 		"reactions on the comment: confused",
 		"column,non_empty",
 		"did not start this run",
+		"fivesafes / release — action_required: Waiting for 2 more output checker approvals",
+		"fivesafes / release — success: Released 1 file",
+		"byte-identical to the agent's medium privacy copy",
 		"Every step did what it should.",
 	} {
 		if !strings.Contains(out.String(), want) {

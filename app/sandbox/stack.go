@@ -26,6 +26,10 @@ import (
 	"github.com/fivesafes/fivesafes/runner/exec"
 )
 
+// Checkers are the demo's output checkers, unless Options.Config says
+// otherwise: two must approve a release.
+var Checkers = []string{"cara", "dan"}
+
 // Installation, owner and repository of the demo study.
 const (
 	InstallationID = 4242
@@ -143,6 +147,9 @@ func (s *Stack) writeConfig(key *rsa.PrivateKey, extra string) (*config.Config, 
 	}
 	if !strings.Contains(extra, "runs:") {
 		extra = "runs:\n  status_interval: 200ms\n" + extra
+	}
+	if !strings.Contains(extra, "release:") {
+		extra = "release:\n  approvals_required: 2\n  checkers:\n    users: [" + strings.Join(Checkers, ", ") + "]\n" + extra
 	}
 	yml := fmt.Sprintf(`# written by fivesafes sandbox
 listen: 127.0.0.1:0

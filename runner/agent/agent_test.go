@@ -407,9 +407,9 @@ func TestUnknownTaskKindIsRefused(t *testing.T) {
 	t.Parallel()
 	bot := newFakeBot(t)
 	startAgent(t, newZone(t, bot))
-	bot.offer(Task{ID: "r", Kind: "upload_release", Attempt: 1}, nil)
+	bot.offer(Task{ID: "r", Kind: "make_coffee", Attempt: 1}, nil)
 	done := bot.waitStage(t, "r", StageDone)
-	if done.StatusCode != CodeInternalError || !strings.Contains(done.Message, "upload_release") {
+	if done.StatusCode != CodeInternalError || !strings.Contains(done.Message, "make_coffee") {
 		t.Errorf("done = %s (%s), want internal_error naming the kind", done.StatusCode, done.Message)
 	}
 }
