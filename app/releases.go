@@ -47,6 +47,9 @@ func (r *Releases) Ask(ctx context.Context, repo checks.Repo, pr int, requester,
 	refuse := func(reasons ...string) (RunOutcome, error) {
 		return RunOutcome{Verdict: Refused, Reply: "I did not ask for this release:\n\n" + bullets(reasons)}, nil
 	}
+	if len(r.checkers.Users)+len(r.checkers.Teams) == 0 {
+		return refuse("This bot has no output checkers, so nothing can be released: an operator must list them under `release.checkers` in fivesafes.yml.")
+	}
 	if rel, err := r.store.ByReleasePR(ctx, repo.FullName(), pr); err == nil {
 		return refuse(fmt.Sprintf("This is the pull request of release #%d: ask for releases on the research pull request, #%d.", rel.Number, rel.PR))
 	}
