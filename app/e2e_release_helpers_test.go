@@ -108,4 +108,3 @@ func (e *runEnv) waitReleaseCheck(sha string, cond func(ghemu.CheckRun) bool) gh
 func (e *runEnv) committed(releaseBranch, researchBranch, path string) (string, bool) {
 	return e.Repo.File(releaseBranch, release.ReleasedPath(researchBranch, path))
 }
-
