@@ -166,8 +166,8 @@ func (s *Store) Withdraw(ctx context.Context, id, actor string, now time.Time) (
 		if err := t.end(r, Withdrawn, "withdrawn by @"+actor, "release.withdrawn", actor); err != nil {
 			return err
 		}
-		r.State = Withdrawn
-		return nil
+		r, err = releaseBy(ctx, t.tx, id)
+		return err
 	})
 	return r, err
 }
@@ -196,6 +196,10 @@ func (s *Store) Released(ctx context.Context, id, commit string, now time.Time) 
 			return err
 		}
 		if err := t.set(id, `state = ?, released_commit = ?, finished_at = ?`, Released, commit, t.now.UnixMilli()); err != nil {
+			return err
+		}
+		// Every file is here: an upload task not yet claimed has nothing left to do.
+		if err := jobs.DropTasks(ctx, t.tx, []string{uploadTaskID(id, r.Revision)}); err != nil {
 			return err
 		}
 		list := make([]map[string]any, len(files))

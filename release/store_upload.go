@@ -42,7 +42,12 @@ func (s *Store) Receive(ctx context.Context, backend, id, path string, size int6
 	if received {
 		return nil
 	}
-	got, tmp, err := s.spool(size, want.Size, body)
+	if size != want.Size {
+		// Announced as another size: not the approved file, and no need to
+		// read (or store) a byte of it.
+		return s.mismatch(ctx, r, want, spooled{size: size, sha256: "(not read)"})
+	}
+	got, tmp, err := s.spool(want.Size, body)
 	if tmp != "" {
 		defer os.Remove(tmp)
 	}
@@ -99,13 +104,13 @@ type spooled struct {
 
 // spool streams body to a new file under incoming/, hashing it, reading at
 // most one byte more than the approved size so that a longer file shows.
-func (s *Store) spool(announced, approved int64, body io.Reader) (spooled, string, error) {
+func (s *Store) spool(approved int64, body io.Reader) (spooled, string, error) {
 	f, err := os.CreateTemp(filepath.Join(s.dir, "incoming"), "upload-*")
 	if err != nil {
 		return spooled{}, "", err
 	}
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(body, max(approved, announced)+1))
+	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(body, approved+1))
 	if err == nil {
 		err = f.Sync()
 	}
@@ -124,11 +129,16 @@ func (s *Store) mismatch(ctx context.Context, r Release, want File, got spooled)
 	reason := fmt.Sprintf("%s arrived as %d bytes with SHA-256 %s, but the checkers approved %d bytes with SHA-256 %s",
 		want.Path, got.size, got.sha256, want.Size, want.SHA256)
 	err := s.write(ctx, time.Now(), func(t *txn) error {
-		if err := t.audit("release.alarm", r.Backend, r, map[string]any{"revision": r.Revision, "path": want.Path,
+		// Read the release again: it may have ended while the bytes streamed in.
+		cur, err := releaseBy(ctx, t.tx, r.ID)
+		if err != nil {
+			return err
+		}
+		if err := t.audit("release.alarm", r.Backend, cur, map[string]any{"revision": r.Revision, "path": want.Path,
 			"approved_size": want.Size, "approved_sha256": want.SHA256, "size": got.size, "sha256": got.sha256}); err != nil {
 			return err
 		}
-		return t.end(r, Rejected, "upload did not match the approved manifest: "+reason, "release.rejected", Actor)
+		return t.end(cur, Rejected, "upload did not match the approved manifest: "+reason, "release.rejected", Actor)
 	})
 	if err != nil {
 		return err
