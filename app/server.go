@@ -14,7 +14,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/fivesafes/fivesafes/app/web"
 	"github.com/fivesafes/fivesafes/checks"
+	"github.com/fivesafes/fivesafes/internal/audit"
 	"github.com/fivesafes/fivesafes/internal/config"
 	"github.com/fivesafes/fivesafes/internal/inbox"
 	"github.com/fivesafes/fivesafes/internal/logging"
@@ -76,8 +78,9 @@ func WithClientOptions(opts ...ClientOption) ServerOption {
 	return func(s *Server) { s.clientOpts = append(s.clientOpts, opts...) }
 }
 
-// NewServer opens the database (running its migrations) and wires the bot.
-// Close releases what it opened.
+// NewServer opens the database (running its migrations), records the
+// configuration file's hash in the audit log when it changed, and wires the
+// bot. Close releases what it opened.
 func NewServer(ctx context.Context, cfg *config.Config, opts ...ServerOption) (*Server, error) {
 	s := &Server{cfg: cfg, log: slog.Default()}
 	for _, o := range opts {
@@ -88,6 +91,12 @@ func NewServer(ctx context.Context, cfg *config.Config, opts ...ServerOption) (*
 		return nil, fmt.Errorf("open database %s: %w", cfg.Database, err)
 	}
 	s.db = db
+	head, err := audit.RecordConfig(ctx, db.W, time.Now(), cfg.FileSHA256)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.log.Info("audit log head", "seq", head.Seq, "hash", head.Hash)
 	s.inbox = inbox.New(db)
 	s.metrics = NewMetrics(s.inboxStats)
 
@@ -149,12 +158,17 @@ func (s *Server) Jobs() *jobs.Store { return s.jobs }
 // github.com for api.github.com, the same host for GitHub Enterprise
 // Server (https://HOST/api/v3/).
 func webPR(apiURL string) func(repo string, pr int) string {
-	u, err := url.Parse(apiURL)
-	web := "https://github.com"
-	if err == nil && u.Host != "api.github.com" {
-		web = u.Scheme + "://" + u.Host
-	}
+	web := webBase(apiURL)
 	return func(repo string, pr int) string { return fmt.Sprintf("%s/%s/pull/%d", web, repo, pr) }
+}
+
+// webBase is the web address of the GitHub the API URL belongs to.
+func webBase(apiURL string) string {
+	u, err := url.Parse(apiURL)
+	if err != nil || u.Host == "api.github.com" {
+		return "https://github.com"
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 func backendNames(bs []config.Backend) []string {
@@ -182,6 +196,8 @@ func (s *Server) routes() http.Handler {
 		fmt.Fprintln(w, "ready")
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}))
+	web.New(pagesSource{db: s.db, jobs: s.jobs, releases: s.releases},
+		web.WithGitHubURL(webBase(s.cfg.GitHub.APIURL)), web.WithLogger(s.log)).Register(mux)
 	return mux
 }
 

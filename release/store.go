@@ -249,6 +249,11 @@ func (s *Store) ForResearchPR(ctx context.Context, repo string, pr int) ([]Relea
 	return queryReleases(ctx, s.db.R, `WHERE repo = ? AND pr = ? ORDER BY number DESC`, repo, pr)
 }
 
+// Recent returns the newest releases of every repository.
+func (s *Store) Recent(ctx context.Context, limit int) ([]Release, error) {
+	return queryReleases(ctx, s.db.R, `ORDER BY created_at DESC, rowid DESC LIMIT ?`, limit)
+}
+
 // ByReleasePR returns the release whose pull request is number, if any.
 func (s *Store) ByReleasePR(ctx context.Context, repo string, number int) (Release, error) {
 	rs, err := queryReleases(ctx, s.db.R, `WHERE repo = ? AND release_pr = ? ORDER BY number DESC LIMIT 1`, repo, number)

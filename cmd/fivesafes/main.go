@@ -28,6 +28,7 @@ func commands() []command {
 			return runValidate(args, stdout, stderr)
 		}},
 		{"agent", "run the backend agent in a secure zone (outbound calls to the bot only)", runAgent},
+		{"audit", "verify or export the bot's audit log (read-only)", runAudit},
 	}
 }
 

@@ -2,10 +2,15 @@
 // appended, in the same transaction as the change it records, and each entry
 // carries the SHA-256 of the one before, so that Verify can prove nothing was
 // changed or removed.
+//
+// An entry's hash is the lower-case hex SHA-256 of its canonical encoding:
+// for each of prev_hash, seq (in decimal), at, kind, actor, repo, subject and
+// data, in that order, the field's length in bytes (in decimal), a colon, the
+// field's bytes exactly as stored, and a newline. Export writes every field
+// as stored, so the chain can be checked again from an export alone.
 package audit
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -13,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -58,58 +64,50 @@ func Append(ctx context.Context, tx Execer, at time.Time, kind, actor, repo, sub
 	default:
 		e.Seq, e.PrevHash = last.Int64+1, prev.String
 	}
-	e.Hash = e.computeHash()
+	stamp := e.At.Format(time.RFC3339Nano)
+	e.Hash = entryHash(e.PrevHash, e.Seq, stamp, e.Kind, e.Actor, e.Repo, e.Subject, string(e.Data))
 	_, err = tx.ExecContext(ctx, `INSERT INTO audit_log (seq, at, kind, actor, repo, subject, data, prev_hash, hash)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.Seq, e.At.Format(time.RFC3339Nano), e.Kind, e.Actor, e.Repo, e.Subject, string(e.Data), e.PrevHash, e.Hash)
+		e.Seq, stamp, e.Kind, e.Actor, e.Repo, e.Subject, string(e.Data), e.PrevHash, e.Hash)
 	if err != nil {
 		return Entry{}, fmt.Errorf("audit %s: append: %w", kind, err)
 	}
 	return e, nil
 }
 
-// computeHash is SHA-256 over the previous hash and the entry's fields, each
-// length-prefixed so that no two entries encode alike.
-func (e Entry) computeHash() string {
-	var b bytes.Buffer
-	for _, f := range []string{e.PrevHash, fmt.Sprint(e.Seq), e.At.UTC().Format(time.RFC3339Nano),
-		e.Kind, e.Actor, e.Repo, e.Subject, string(e.Data)} {
-		fmt.Fprintf(&b, "%d:%s\n", len(f), f)
-	}
-	sum := sha256.Sum256(b.Bytes())
-	return hex.EncodeToString(sum[:])
+// entryHash is the hash of an entry whose fields are stored as given.
+func entryHash(prevHash string, seq int64, at, kind, actor, repo, subject, data string) string {
+	var h hasher
+	return string(h.hash(prevHash, seq, at, kind, actor, repo, subject, data))
 }
 
-// ErrBroken is returned (wrapped, with the entry) when the chain does not hold.
-var ErrBroken = errors.New("audit log chain broken")
+// hasher computes entry hashes, reusing its buffers: Verify runs one over
+// the whole log.
+type hasher struct {
+	buf []byte
+	num [20]byte
+	hex [2 * sha256.Size]byte
+}
 
-// Verify walks the whole log and checks every link. It returns how many
-// entries it checked.
-func Verify(ctx context.Context, db *sql.DB) (int64, error) {
-	rows, err := db.QueryContext(ctx, `SELECT seq, at, kind, actor, repo, subject, data, prev_hash, hash FROM audit_log ORDER BY seq`)
-	if err != nil {
-		return 0, fmt.Errorf("read audit log: %w", err)
+// hash returns the hex hash of the canonical encoding (see the package
+// comment); the slice is valid until the next call.
+func (h *hasher) hash(prevHash string, seq int64, at, kind, actor, repo, subject, data string) []byte {
+	b := field(h.buf[:0], prevHash)
+	b = field(b, strconv.AppendInt(h.num[:0], seq, 10))
+	for _, f := range [...]string{at, kind, actor, repo, subject, data} {
+		b = field(b, f)
 	}
-	defer rows.Close()
-	want := Entry{Seq: 0, Hash: genesis}
-	var n int64
-	for rows.Next() {
-		e, err := scan(rows)
-		if err != nil {
-			return n, err
-		}
-		switch {
-		case e.Seq != want.Seq+1:
-			return n, fmt.Errorf("%w: entry %d follows entry %d (an entry is missing)", ErrBroken, e.Seq, want.Seq)
-		case e.PrevHash != want.Hash:
-			return n, fmt.Errorf("%w: entry %d does not link to entry %d", ErrBroken, e.Seq, want.Seq)
-		case e.computeHash() != e.Hash:
-			return n, fmt.Errorf("%w: entry %d was changed after it was written", ErrBroken, e.Seq)
-		}
-		want = e
-		n++
-	}
-	return n, rows.Err()
+	h.buf = b
+	sum := sha256.Sum256(b)
+	hex.Encode(h.hex[:], sum[:])
+	return h.hex[:]
+}
+
+func field[T string | []byte](b []byte, f T) []byte {
+	b = strconv.AppendInt(b, int64(len(f)), 10)
+	b = append(b, ':')
+	b = append(b, f...)
+	return append(b, '\n')
 }
 
 // List returns entries after seq (0 for the first), oldest first, up to limit.
@@ -143,4 +141,36 @@ func scan(rows *sql.Rows) (Entry, error) {
 	}
 	e.At, e.Data = t, json.RawMessage(data)
 	return e, nil
+}
+
+// row is one stored entry, each column exactly as stored.
+type row struct {
+	seq                                                  int64
+	at, kind, actor, repo, subject, data, prevHash, hash string
+}
+
+// walk calls fn with each entry after seq after, oldest first. It reads
+// through one query, so it sees one snapshot of the log however much the bot
+// appends meanwhile, and it holds one row at a time. The row is reused: fn
+// copies what it keeps.
+func walk(ctx context.Context, db *sql.DB, after int64, fn func(*row) error) error {
+	rows, err := db.QueryContext(ctx, `SELECT seq, at, kind, actor, repo, subject, data, prev_hash, hash
+		FROM audit_log WHERE seq > ? ORDER BY seq`, after)
+	if err != nil {
+		return fmt.Errorf("read audit log: %w", err)
+	}
+	defer rows.Close()
+	var r row
+	for rows.Next() {
+		if err := rows.Scan(&r.seq, &r.at, &r.kind, &r.actor, &r.repo, &r.subject, &r.data, &r.prevHash, &r.hash); err != nil {
+			return fmt.Errorf("read audit entry after %d: %w", r.seq, err)
+		}
+		if err := fn(&r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read audit log: %w", err)
+	}
+	return nil
 }

@@ -37,6 +37,7 @@ func appendN(t *testing.T, db *store.DB, n int) []Entry {
 }
 
 func TestAppendChainsEntriesAndVerifyAcceptsThem(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	es := appendN(t, db, 3)
 	if es[0].Seq != 1 || es[0].PrevHash != genesis || es[1].PrevHash != es[0].Hash || es[2].PrevHash != es[1].Hash {
@@ -53,6 +54,7 @@ func TestAppendChainsEntriesAndVerifyAcceptsThem(t *testing.T) {
 }
 
 func TestAppendIsPartOfTheCallersTransaction(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	ctx := context.Background()
 	tx, err := db.W.BeginTx(ctx, nil)
@@ -71,6 +73,7 @@ func TestAppendIsPartOfTheCallersTransaction(t *testing.T) {
 }
 
 func TestTheLogRefusesUpdatesAndDeletes(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	appendN(t, db, 1)
 	for _, q := range []string{`UPDATE audit_log SET actor = 'mallory'`, `DELETE FROM audit_log`} {
@@ -81,16 +84,18 @@ func TestTheLogRefusesUpdatesAndDeletes(t *testing.T) {
 }
 
 func TestVerifyFindsTampering(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		tamper string
 		want   string
 	}{
-		"changed data":   {`UPDATE audit_log SET data = '{"actions":["b"]}' WHERE seq = 2`, "entry 2 was changed"},
-		"removed entry":  {`DELETE FROM audit_log WHERE seq = 2`, "entry 3 follows entry 1"},
-		"rewritten link": {`UPDATE audit_log SET prev_hash = hash WHERE seq = 3`, "entry 3 does not link"},
+		"changed data":   {`UPDATE audit_log SET data = '{"actions":["b"]}' WHERE seq = 2`, "entry 2 (run.requested, 2026-11-25T09:00:01Z) was changed after it was written"},
+		"removed entry":  {`DELETE FROM audit_log WHERE seq = 2`, "entry 2 was removed (the log goes from entry 1 to entry 3)"},
+		"rewritten link": {`UPDATE audit_log SET prev_hash = hash WHERE seq = 3`, "entry 3 (run.requested, 2026-11-25T09:00:02Z) was changed after it was written"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			db := openDB(t)
 			appendN(t, db, 3)
 			// Someone with the database file can drop the guards; Verify still sees it.

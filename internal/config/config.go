@@ -6,6 +6,8 @@ package config
 import (
 	"bytes"
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -44,6 +46,11 @@ type Config struct {
 	// PrivateKey is the GitHub App's private key as PEM (an RSA key, PKCS#1
 	// or PKCS#8), already parsed once by Load.
 	PrivateKey []byte
+
+	// FileSHA256 is the SHA-256 (lower-case hex) of the file's bytes as Load
+	// read them, which the bot records in the audit log at start. LogValue
+	// leaves it out, so no log line shows it.
+	FileSHA256 string
 }
 
 // GitHub is where the app lives and how it proves who it is.
@@ -99,7 +106,42 @@ func Load(path string, env func(string) string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read configuration: %w", err)
 	}
-	return parse(path, data, env)
+	cfg, err := parse(path, data, env)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	cfg.FileSHA256 = hex.EncodeToString(sum[:])
+	return cfg, nil
+}
+
+// DatabasePath reads only the database key of the file at path and resolves
+// it as Load does. Commands that only read the database (fivesafes audit)
+// use it, so that they need neither the GitHub App's private key nor the
+// webhook secrets, and the rest of the file is not judged.
+func DatabasePath(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("read configuration: %w", err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return "", syntaxError(path, err)
+	}
+	idx := indexNodes(&doc)
+	var raw struct {
+		Database string `yaml:"database"`
+	}
+	if err := doc.Decode(&raw); err != nil {
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return "", syntaxError(path, err)
+		}
+		return "", joinErrors(path, translateTypeError(te, idx))
+	}
+	v := newValidator(idx, filepath.Dir(path), nil, nil)
+	db := v.database(raw.Database)
+	return db, joinErrors(path, v.errs)
 }
 
 // parse checks the contents of the file called name.

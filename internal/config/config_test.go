@@ -6,7 +6,9 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -550,5 +552,93 @@ func TestExampleLoads(t *testing.T) {
 	}
 	if cfg.GitHub.AppID != 123456 || len(cfg.Backends) != 1 || cfg.Release.Checkers.Teams[0] != "example-org/output-checkers" {
 		t.Errorf("Example loaded as %v", cfg)
+	}
+}
+
+func TestLoadHashesTheFileItReadAndNeverLogsIt(t *testing.T) {
+	t.Parallel()
+	sha := func(s string) string {
+		sum := sha256.Sum256([]byte(s))
+		return hex.EncodeToString(sum[:])
+	}
+	cfg, msgs, _ := load(t, minimal, nil, nil)
+	if msgs != nil {
+		t.Fatal(msgs)
+	}
+	if cfg.FileSHA256 != sha(minimal) {
+		t.Errorf("FileSHA256 = %q, want the SHA-256 of the file's bytes %q", cfg.FileSHA256, sha(minimal))
+	}
+	// The same settings written differently are a different file.
+	other, msgs, _ := load(t, "# comment\n"+minimal, nil, nil)
+	if msgs != nil || other.FileSHA256 == cfg.FileSHA256 {
+		t.Errorf("a changed file hashes the same (%v)", msgs)
+	}
+	var logged bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("starting", "config", cfg)
+	for how, out := range map[string]string{"%v": fmt.Sprint(cfg), "%+v": fmt.Sprintf("%+v", *cfg), "%#v": fmt.Sprintf("%#v", *cfg), "slog": logged.String()} {
+		if strings.Contains(out, cfg.FileSHA256) {
+			t.Errorf("%s shows the file's hash: %s", how, out)
+		}
+	}
+}
+
+func TestDatabasePathReadsOnlyTheDatabaseKey(t *testing.T) {
+	t.Parallel()
+	cases := map[string]struct {
+		yml  string
+		want string // relative to the file's directory unless absolute
+		err  string
+	}{
+		"only the key": {yml: "database: data/bot.db\n", want: "data/bot.db"},
+		"default":      {yml: "public_url: https://bot.example.org\n", want: DefaultDatabase},
+		"empty file":   {yml: "", want: DefaultDatabase},
+		"absolute":     {yml: "database: /var/lib/fivesafes/bot.db\n", want: "/var/lib/fivesafes/bot.db"},
+		"the rest is not judged (no key file, bad values, unknown keys)": {
+			yml: "public_url: notaurl\ngithub:\n  app_id: 0\n  private_key_file: missing.pem\n  webhok_secret: x\ndatabase: bot.db\n", want: "bot.db"},
+		"set empty":     {yml: "listen: ':1'\ndatabase: ''\n", err: `fivesafes.yml:2: database: empty; remove the key to use "fivesafes.db"`},
+		"not a string":  {yml: "database:\n  - a.db\n", err: "fivesafes.yml:2: database: want text, got a list"},
+		"not a mapping": {yml: "- database\n", err: "fivesafes.yml:1: want a mapping, got a list"},
+		"bad YAML":      {yml: "database: [\n", err: "fivesafes.yml:1: not valid YAML"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			path := filepath.Join(dir, "fivesafes.yml")
+			if err := os.WriteFile(path, []byte(tc.yml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			got, err := DatabasePath(path)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), ""), tc.err) {
+					t.Fatalf("DatabasePath = %q, %v; want an error with %q", got, err, tc.err)
+				}
+				return
+			}
+			want := tc.want
+			if !filepath.IsAbs(want) {
+				want = filepath.Join(dir, want)
+			}
+			if err != nil || got != want {
+				t.Fatalf("DatabasePath = %q, %v; want %q", got, err, want)
+			}
+		})
+	}
+}
+
+func TestDatabasePathAgreesWithLoad(t *testing.T) {
+	t.Parallel()
+	for _, yml := range []string{minimal, minimal + "database: sub/x.db\n"} {
+		cfg, msgs, _ := load(t, yml, nil, nil)
+		if msgs != nil {
+			t.Fatal(msgs)
+		}
+		got, err := DatabasePath(filepath.Join(filepath.Dir(cfg.GitHub.PrivateKeyFile), "fivesafes.yml"))
+		if err != nil || got != cfg.Database {
+			t.Errorf("DatabasePath = %q, %v; Load says %q", got, err, cfg.Database)
+		}
+	}
+	if _, err := DatabasePath(filepath.Join(t.TempDir(), "nope.yml")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("DatabasePath of a missing file: %v, want a not-exist error", err)
 	}
 }

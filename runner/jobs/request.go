@@ -265,6 +265,11 @@ func (s *Store) Requests(ctx context.Context, repo string, pr int) ([]Request, e
 	return queryRequests(ctx, s.db.R, `WHERE repo = ? AND pr = ? ORDER BY number DESC`, repo, pr)
 }
 
+// RecentRequests returns the newest job requests of every repository.
+func (s *Store) RecentRequests(ctx context.Context, limit int) ([]Request, error) {
+	return queryRequests(ctx, s.db.R, `ORDER BY created_at DESC, rowid DESC LIMIT ?`, limit)
+}
+
 func queryRequests(ctx context.Context, q querier, where string, args ...any) ([]Request, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+requestColumns+` FROM job_requests `+where, args...)
 	if err != nil {
