@@ -137,12 +137,28 @@ func Scenario(ctx context.Context, s *Stack, out io.Writer) error {
 	if n := len(s.Repo.CheckRuns(sha2)); n != 1 {
 		problem("%d check runs on the broken commit, want only the project.yaml check", n)
 	}
+	p.pages(ctx, s, number)
 	if len(problems) > 0 {
 		return fmt.Errorf("%w:\n- %s", ErrScenario, strings.Join(problems, "\n- "))
 	}
 	p.say("")
 	p.say("Every step did what it should.")
 	return nil
+}
+
+// pages prints where the bot's public pages about the demo are.
+func (p *printer) pages(ctx context.Context, s *Stack, number int) {
+	base := s.BotURL()
+	p.say("")
+	p.say("The bot's pages (each decision above is in the log, hash-chained):")
+	p.say("   %s/              runs and releases", base)
+	if runs, err := s.Server().Jobs().Requests(ctx, s.Repo.FullName(), number); err == nil && len(runs) > 0 {
+		p.say("   %s/runs/%s   run #%d", base, runs[0].ID, runs[0].Number)
+	}
+	if rels, err := s.Server().Releases().ForResearchPR(ctx, s.Repo.FullName(), number); err == nil && len(rels) > 0 {
+		p.say("   %s/releases/%s   release #%d", base, rels[0].ID, rels[0].Number)
+	}
+	p.say("   %s/events        the permanent log (JSON: %s/api/v1/events)", base, base)
 }
 
 // waitCheck waits for the project.yaml check run on sha to complete.

@@ -36,6 +36,9 @@ func TestScenarioRunsTheDemoStudy(t *testing.T) {
 		"fivesafes / release — action_required: Waiting for 2 more output checker approvals",
 		"fivesafes / release — success: Released 1 file",
 		"byte-identical to the agent's medium privacy copy",
+		"/events        the permanent log",
+		"/runs/",
+		"/releases/",
 		"Every step did what it should.",
 	} {
 		if !strings.Contains(out.String(), want) {

@@ -120,6 +120,12 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	for _, b := range o.Backends {
 		s.tokens[b] = string(randomSecret())
 	}
+	// The bot's socket first, so that its public URL (the check runs'
+	// details links) is where it really is.
+	if s.listener, err = listenKept("127.0.0.1:0"); err != nil {
+		emu.Close()
+		return nil, fmt.Errorf("listen: %w", err)
+	}
 	if s.Config, err = s.writeConfig(key, o.Config); err != nil {
 		emu.Close()
 		return nil, err
@@ -153,7 +159,7 @@ func (s *Stack) writeConfig(key *rsa.PrivateKey, extra string) (*config.Config, 
 	}
 	yml := fmt.Sprintf(`# written by fivesafes sandbox
 listen: 127.0.0.1:0
-public_url: http://127.0.0.1/
+public_url: http://%s
 database: fivesafes.db
 workers: 4
 github:
@@ -162,7 +168,7 @@ github:
   private_key_file: app-key.pem
   webhook_secret: %q
 backends:
-%s%s`, s.Emulator.URL(), appID, string(s.Secret), backends.String(), extra)
+%s%s`, s.listener.ln.Addr(), s.Emulator.URL(), appID, string(s.Secret), backends.String(), extra)
 	path := filepath.Join(s.dir, "fivesafes.yml")
 	if err := os.WriteFile(path, []byte(yml), 0o600); err != nil {
 		return nil, fmt.Errorf("write configuration: %w", err)

@@ -64,7 +64,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if *once {
 		return 0
 	}
-	fmt.Fprintf(stdout, "\nStill running: bot %s (try %s/metrics), emulator %s. Ctrl-C to stop.\n",
+	fmt.Fprintf(stdout, "\nStill running: the bot's pages at %s/ (and %s/metrics), the emulator at %s. Ctrl-C to stop.\n",
 		stack.BotURL(), stack.BotURL(), stack.Emulator.URL())
 	<-ctx.Done()
 	return 0
