@@ -143,14 +143,9 @@ func (t *txn) addRevision(r Release, a Ask) error {
 type prepareFinisher struct{ s *Store }
 
 func (f prepareFinisher) FinishTask(ctx context.Context, tx *sql.Tx, task jobs.Task, u jobs.Update, now time.Time) (func(), error) {
-	var rt protocol.ReleaseTask
-	if err := json.Unmarshal(task.Payload, &rt); err != nil {
-		return nil, fmt.Errorf("prepare_release payload: %w", err)
-	}
-	t := &txn{ctx: ctx, tx: tx, now: now.UTC()}
-	r, err := releaseBy(ctx, tx, rt.ID)
-	if err != nil || r.Revision != rt.Revision || r.State != PendingManifest {
-		return nil, ignoreNotFound(err)
+	rt, t, r, current, err := taskRelease(ctx, tx, task, now, PendingManifest)
+	if err != nil || !current {
+		return nil, err
 	}
 	if u.Status != jobs.Succeeded {
 		return f.s.after(t), t.end(r, Rejected, "the backend could not prepare the manifest: "+u.Message, "release.rejected", task.Backend)
@@ -194,6 +189,23 @@ func manifestProblem(asked []protocol.ReleaseFile, got []File) string {
 		}
 	}
 	return strings.Join(problems, "; ")
+}
+
+// taskRelease reads the release a task that ended is about, inside the
+// finisher's transaction. current is false when the release has moved on
+// since (another revision, or a state not in states): the task's result
+// no longer matters.
+func taskRelease(ctx context.Context, tx *sql.Tx, task jobs.Task, now time.Time, states ...State) (
+	rt protocol.ReleaseTask, t *txn, r Release, current bool, err error) {
+	if err := json.Unmarshal(task.Payload, &rt); err != nil {
+		return rt, nil, r, false, fmt.Errorf("%s payload: %w", task.Kind, err)
+	}
+	t = &txn{ctx: ctx, tx: tx, now: now.UTC()}
+	r, err = releaseBy(ctx, tx, rt.ID)
+	if err != nil {
+		return rt, t, r, false, ignoreNotFound(err)
+	}
+	return rt, t, r, r.Revision == rt.Revision && slices.Contains(states, r.State), nil
 }
 
 // after is what to do once a finisher's transaction commits.

@@ -152,14 +152,9 @@ func (s *Store) mismatch(ctx context.Context, r Release, want File, got spooled)
 type uploadFinisher struct{ s *Store }
 
 func (f uploadFinisher) FinishTask(ctx context.Context, tx *sql.Tx, task jobs.Task, u jobs.Update, now time.Time) (func(), error) {
-	var rt protocol.ReleaseTask
-	if err := json.Unmarshal(task.Payload, &rt); err != nil {
-		return nil, fmt.Errorf("upload_release payload: %w", err)
-	}
-	t := &txn{ctx: ctx, tx: tx, now: now.UTC()}
-	r, err := releaseBy(ctx, tx, rt.ID)
-	if err != nil || r.Revision != rt.Revision || r.State != Approved && r.State != Uploading {
-		return nil, ignoreNotFound(err)
+	_, t, r, current, err := taskRelease(ctx, tx, task, now, Approved, Uploading)
+	if err != nil || !current {
+		return nil, err
 	}
 	var missing int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM release_files WHERE release_id = ? AND revision = ? AND received_at IS NULL`,

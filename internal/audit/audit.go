@@ -112,8 +112,12 @@ func field[T string | []byte](b []byte, f T) []byte {
 
 // List returns entries after seq (0 for the first), oldest first, up to limit.
 func List(ctx context.Context, db *sql.DB, after int64, limit int) ([]Entry, error) {
-	rows, err := db.QueryContext(ctx, `SELECT seq, at, kind, actor, repo, subject, data, prev_hash, hash
-		FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+	return query(ctx, db, `WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+}
+
+// query returns the entries a WHERE ... ORDER BY ... LIMIT clause selects.
+func query(ctx context.Context, db *sql.DB, where string, args ...any) ([]Entry, error) {
+	rows, err := db.QueryContext(ctx, `SELECT seq, at, kind, actor, repo, subject, data, prev_hash, hash FROM audit_log `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read audit log: %w", err)
 	}

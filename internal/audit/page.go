@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"fmt"
 )
 
 // Query selects entries of the log for the public pages, newest first.
@@ -25,20 +24,6 @@ func Page(ctx context.Context, db *sql.DB, q Query) ([]Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.QueryContext(ctx, `SELECT seq, at, kind, actor, repo, subject, data, prev_hash, hash FROM audit_log
-		WHERE seq < ? AND (? = '' OR repo = ?) AND (? = 'null' OR subject IN (SELECT value FROM json_each(?)))
+	return query(ctx, db, `WHERE seq < ? AND (? = '' OR repo = ?) AND (? = 'null' OR subject IN (SELECT value FROM json_each(?)))
 		ORDER BY seq DESC LIMIT ?`, before, q.Repo, q.Repo, string(subjects), string(subjects), max(q.Limit, 0))
-	if err != nil {
-		return nil, fmt.Errorf("read audit log: %w", err)
-	}
-	defer rows.Close()
-	var out []Entry
-	for rows.Next() {
-		e, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
 }
