@@ -13,6 +13,7 @@ import (
 
 	"github.com/fivesafes/fivesafes/app/runview"
 	"github.com/fivesafes/fivesafes/checks"
+	retry "github.com/fivesafes/fivesafes/internal/backoff"
 	"github.com/fivesafes/fivesafes/internal/logging"
 	"github.com/fivesafes/fivesafes/runner/jobs"
 )
@@ -33,10 +34,8 @@ type RunReporter struct {
 	interval time.Duration
 	now      func() time.Time
 	log      *slog.Logger
-	// retryAt holds back a request or pull request whose report failed;
-	// losing it in a restart only means an earlier retry.
-	retryAt map[string]time.Time
-	fails   map[string]int
+	// failed holds back a request or pull request whose report failed.
+	failed *retry.Backoff
 	// urgent are pull requests whose status comment should show a run's
 	// end at once rather than after the interval.
 	urgent map[string]bool
@@ -58,7 +57,7 @@ func WithReporterLogger(l *slog.Logger) RunReporterOption { return func(r *RunRe
 // the check run's details link.
 func NewRunReporter(st *jobs.Store, gh RunGitHub, runURL func(jobs.Request) string, opts ...RunReporterOption) *RunReporter {
 	r := &RunReporter{store: st, gh: gh, runURL: runURL, interval: 5 * time.Second, now: time.Now, log: slog.Default(),
-		retryAt: map[string]time.Time{}, fails: map[string]int{}, urgent: map[string]bool{}}
+		failed: retry.New(time.Second, 5*time.Minute), urgent: map[string]bool{}}
 	for _, o := range opts {
 		o(r)
 	}
@@ -136,7 +135,7 @@ func (r *RunReporter) due(key string, reportedAt time.Time, urgent bool) time.Ti
 	if !urgent && !reportedAt.IsZero() {
 		at = reportedAt.Add(r.interval)
 	}
-	if retry, ok := r.retryAt[key]; ok && retry.After(at) {
+	if retry, ok := r.failed.Until(key); ok && retry.After(at) {
 		at = retry
 	}
 	return at
@@ -146,21 +145,16 @@ func (r *RunReporter) due(key string, reportedAt time.Time, urgent bool) time.Ti
 // backoff. It returns when the key is due again (zero time: not held back).
 func (r *RunReporter) settle(ctx context.Context, key string, err error, attrs ...any) time.Time {
 	if err == nil {
-		delete(r.retryAt, key)
-		delete(r.fails, key)
+		r.failed.Succeeded(key)
 		return r.now().Add(time.Hour)
 	}
 	if ctx.Err() != nil {
 		return r.now()
 	}
-	r.fails[key]++
-	wait := min(time.Second<<min(r.fails[key]-1, 8), 5*time.Minute)
-	if ra := RetryAfter(err); ra > wait {
-		wait = ra
-	}
-	r.retryAt[key] = r.now().Add(wait)
-	r.log.Warn("report to GitHub failed; will retry", append(attrs, "err", err, "retry_in", wait.String())...)
-	return r.retryAt[key]
+	now := r.now()
+	again := r.failed.Failed(key, now, RetryAfter(err))
+	r.log.Warn("report to GitHub failed; will retry", append(attrs, "err", err, "retry_in", again.Sub(now).String())...)
+	return again
 }
 
 // reportRequest brings a request's check runs up to date.

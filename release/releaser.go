@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fivesafes/fivesafes/checks"
+	"github.com/fivesafes/fivesafes/internal/backoff"
 	"github.com/fivesafes/fivesafes/internal/logging"
 )
 
@@ -21,14 +22,13 @@ import (
 // they have all arrived. It works from the store's outbox (Unreported):
 // every step is idempotent and picked up again after a restart.
 type Releaser struct {
-	store   *Store
-	gh      GitHub
-	policy  Policy
-	prURL   func(repo string, pr int) string
-	now     func() time.Time
-	log     *slog.Logger
-	retryAt map[string]time.Time
-	fails   map[string]int
+	store  *Store
+	gh     GitHub
+	policy Policy
+	prURL  func(repo string, pr int) string
+	now    func() time.Time
+	log    *slog.Logger
+	failed *backoff.Backoff // releases whose last step failed
 }
 
 // ReleaserOption configures a Releaser.
@@ -41,7 +41,7 @@ func WithReleaserLogger(l *slog.Logger) ReleaserOption { return func(w *Releaser
 // for the manifest's link back to the research pull request.
 func NewReleaser(st *Store, gh GitHub, p Policy, prURL func(repo string, pr int) string, opts ...ReleaserOption) *Releaser {
 	w := &Releaser{store: st, gh: gh, policy: p, prURL: prURL, now: time.Now, log: slog.Default(),
-		retryAt: map[string]time.Time{}, fails: map[string]int{}}
+		failed: backoff.New(time.Second, 5*time.Minute)}
 	for _, o := range opts {
 		o(w)
 	}
@@ -74,7 +74,7 @@ func (w *Releaser) pass(ctx context.Context) time.Time {
 		w.log.Error("read releases to carry on", "err", err)
 	}
 	for _, r := range rs {
-		if at, ok := w.retryAt[r.ID]; ok && at.After(now) {
+		if at, held := w.failed.Until(r.ID); held && at.After(now) {
 			wake = earliest(wake, at)
 			continue
 		}
@@ -83,15 +83,12 @@ func (w *Releaser) pass(ctx context.Context) time.Time {
 			if ctx.Err() != nil {
 				return now
 			}
-			w.fails[r.ID]++
-			wait := min(time.Second<<min(w.fails[r.ID]-1, 8), 5*time.Minute)
-			w.retryAt[r.ID] = now.Add(wait)
-			wake = earliest(wake, w.retryAt[r.ID])
-			logging.From(rctx).Warn("release step failed; will retry", "state", r.State, "err", err, "retry_in", wait.String())
+			again := w.failed.Failed(r.ID, now, 0)
+			wake = earliest(wake, again)
+			logging.From(rctx).Warn("release step failed; will retry", "state", r.State, "err", err, "retry_in", again.Sub(now).String())
 			continue
 		}
-		delete(w.retryAt, r.ID)
-		delete(w.fails, r.ID)
+		w.failed.Succeeded(r.ID)
 		wake = now // the step may have moved it on: look again
 	}
 	return wake
