@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/fivesafes/fivesafes/internal/markdown"
 )
 
 // Roles on a repository, least first, as the REST permission API names them.
@@ -72,15 +74,15 @@ func Admit(p RunPolicy, f RunFacts) Admission {
 	if f.PR.Fork() {
 		from := "a repository that no longer exists"
 		if f.PR.HeadRepo != "" {
-			from = code(f.PR.HeadRepo)
+			from = markdown.Code(f.PR.HeadRepo, valueShown)
 		}
 		refuse = append(refuse, fmt.Sprintf("This pull request comes from %s, a fork: only commits on a branch of %s may reach the secure zone, "+
 			"so that no code reaches patient data without passing through this repository (OpenSAFELY refuses pull request refs for the same reason). "+
-			"Push the branch to %s and open the pull request from there.", from, code(f.PR.BaseRepo), code(f.PR.BaseRepo)))
+			"Push the branch to %s and open the pull request from there.", from, markdown.Code(f.PR.BaseRepo, valueShown), markdown.Code(f.PR.BaseRepo, valueShown)))
 	}
 	if slices.Contains(p.Require, RequireApproved) && !f.ApprovedOnHead {
 		refuse = append(refuse, fmt.Sprintf("Runs on this repository need an approving review of the head commit %s "+
-			"by someone with write permission other than the author, @%s.", code(shortSHA(f.PR.HeadSHA)), f.PR.Author))
+			"by someone with write permission other than the author, @%s.", markdown.Code(shortSHA(f.PR.HeadSHA), valueShown), f.PR.Author))
 	}
 	if slices.Contains(p.Require, RequireMergeable) {
 		switch {
@@ -141,16 +143,4 @@ func Approvers(reviews []Review, head, author string) []string {
 		}
 	}
 	return out
-}
-
-// code is s as inline Markdown code that nothing in s can close.
-func code(s string) string {
-	fence := "`"
-	for strings.Contains(s, fence) {
-		fence += "`"
-	}
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-		return fence + " " + s + " " + fence
-	}
-	return fence + s + fence
 }

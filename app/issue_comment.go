@@ -11,6 +11,7 @@ import (
 	"github.com/fivesafes/fivesafes/checks"
 	"github.com/fivesafes/fivesafes/internal/inbox"
 	"github.com/fivesafes/fivesafes/internal/logging"
+	"github.com/fivesafes/fivesafes/internal/markdown"
 )
 
 // IssueCommentHandler reads the commands in new comments on pull requests
@@ -68,7 +69,7 @@ func (h *IssueCommentHandler) Handle(ctx context.Context, d inbox.Delivery) erro
 		refused, taken = refused || res.refused, taken || !res.refused
 		if res.reply != "" {
 			if len(cmds)+len(errs) > 1 {
-				res.reply = fmt.Sprintf("**%s**\n\n%s", code(shorten(cmd.Raw, 80)), res.reply)
+				res.reply = fmt.Sprintf("**%s**\n\n%s", markdown.Code(cmd.Raw, 80), res.reply)
 			}
 			sections = append(sections, res.reply)
 		}
@@ -135,11 +136,4 @@ func mayHoldCommand(body string) bool {
 // them): bots' comments and clicks are never commands.
 func isBot(u *github.User) bool {
 	return u.GetType() == "Bot" || strings.HasSuffix(u.GetLogin(), "[bot]")
-}
-
-func shorten(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
 }

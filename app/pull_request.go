@@ -9,6 +9,7 @@ import (
 	"github.com/fivesafes/fivesafes/checks"
 	"github.com/fivesafes/fivesafes/internal/inbox"
 	"github.com/fivesafes/fivesafes/internal/logging"
+	"github.com/fivesafes/fivesafes/internal/markdown"
 )
 
 // PullRequestHandler checks project.yaml whenever a pull request's head
@@ -72,7 +73,7 @@ func (h *PullRequestHandler) labeled(ctx context.Context, d inbox.Delivery, e *g
 		return err
 	}
 	if out.Reply != "" {
-		reply := "@" + user + " added the " + code(h.TriggerLabel) + " label, which means `/run all`. " + out.Reply
+		reply := "@" + user + " added the " + markdown.Code(h.TriggerLabel, valueShown) + " label, which means `/run all`. " + out.Reply
 		if err := h.Replies.Post(ctx, repo, number, repo.FullName()+"/label/"+d.GUID, reply); err != nil {
 			return err
 		}

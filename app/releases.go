@@ -10,6 +10,7 @@ import (
 	"github.com/fivesafes/fivesafes/app/commands"
 	"github.com/fivesafes/fivesafes/checks"
 	"github.com/fivesafes/fivesafes/internal/logging"
+	"github.com/fivesafes/fivesafes/internal/markdown"
 	"github.com/fivesafes/fivesafes/release"
 	"github.com/fivesafes/fivesafes/runner/jobs"
 )
@@ -97,7 +98,7 @@ func (r *Releases) Ask(ctx context.Context, repo checks.Repo, pr int, requester,
 	}
 	return RunOutcome{Verdict: Admitted, Reply: fmt.Sprintf("%s: the %s backend is preparing a manifest of %s (%s). "+
 		"Output checkers review it in a release pull request, which I will link here; no data leaves the secure zone until they approve.\n",
-		what, code(backend), plural(len(paths), "file"), codes(paths))}, nil
+		what, markdown.Code(backend, valueShown), markdown.Plural(len(paths), "file"), codes(paths))}, nil
 }
 
 // Withdraw is /withdraw on a research or release pull request: its
@@ -220,11 +221,4 @@ func containsFold(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/fivesafes/fivesafes/app/runview"
 	"github.com/fivesafes/fivesafes/checks"
 	"github.com/fivesafes/fivesafes/internal/logging"
+	"github.com/fivesafes/fivesafes/internal/markdown"
 	"github.com/fivesafes/fivesafes/runner/jobs"
 	"github.com/fivesafes/fivesafes/runner/plan"
 )
@@ -167,7 +168,7 @@ func (r *Runs) backend(name string) (string, error) {
 	if slices.Contains(r.backends, name) {
 		return name, nil
 	}
-	msg := fmt.Sprintf("There is no backend %s (backends: %s).", code(name), codes(r.backends))
+	msg := fmt.Sprintf("There is no backend %s (backends: %s).", markdown.Code(name, valueShown), codes(r.backends))
 	if s := commands.Suggest(name, r.backends); len(s) > 0 {
 		msg += fmt.Sprintf(" Did you mean %s?", codes(s))
 	}
@@ -180,9 +181,9 @@ func (r *Runs) pipeline(ctx context.Context, repo checks.Repo, sha string) (p *c
 	data, err := r.gh.FileAt(ctx, repo, sha, checks.PipelinePath, checks.MaxFileBytes)
 	switch {
 	case errors.Is(err, checks.ErrNotFound):
-		return nil, fmt.Sprintf("There is no `project.yaml` at commit %s.", code(shortSHA(sha))), nil
+		return nil, fmt.Sprintf("There is no `project.yaml` at commit %s.", markdown.Code(shortSHA(sha), valueShown)), nil
 	case errors.Is(err, checks.ErrTooLarge):
-		return nil, fmt.Sprintf("`project.yaml` at commit %s is larger than the %d MiB a pipeline may be.", code(shortSHA(sha)), checks.MaxFileBytes>>20), nil
+		return nil, fmt.Sprintf("`project.yaml` at commit %s is larger than the %d MiB a pipeline may be.", markdown.Code(shortSHA(sha), valueShown), checks.MaxFileBytes>>20), nil
 	case err != nil:
 		return nil, "", err
 	}
@@ -196,7 +197,7 @@ func (r *Runs) pipeline(ctx context.Context, repo checks.Repo, sha string) (p *c
 			}
 		}
 		return nil, fmt.Sprintf("`project.yaml` at commit %s is not valid (%s). The %s check lists every problem on its line.",
-			code(shortSHA(sha)), first, code(checks.CheckName)), nil
+			markdown.Code(shortSHA(sha), valueShown), first, markdown.Code(checks.CheckName, valueShown)), nil
 	}
 	if cycle := plan.DetectCycle(res.Pipeline); cycle != nil {
 		return nil, (&plan.CycleError{Cycle: cycle}).Error() + ".", nil
@@ -216,7 +217,7 @@ func unknownActions(p *checks.Pipeline, asked []string) string {
 		if a == runAllAction || slices.Contains(known, a) {
 			continue
 		}
-		l := fmt.Sprintf("`project.yaml` has no action %s.", code(a))
+		l := fmt.Sprintf("`project.yaml` has no action %s.", markdown.Code(a, valueShown))
 		if s := commands.Suggest(a, known); len(s) > 0 {
 			l += fmt.Sprintf(" Did you mean %s?", codes(s))
 		}
@@ -323,13 +324,13 @@ func decision(req jobs.Request, reason string) jobs.Decision {
 func heldReply(r jobs.Request, reasons []string) string {
 	return fmt.Sprintf("Run #%d is waiting for a maintainer's approval. %s\n\n"+
 		"A maintainer can approve it with the **Approve run** button of the %s check run; the approval holds for commit %s only, "+
-		"and a push makes it void.\n", r.Number, strings.Join(reasons, " "), code(runview.CheckRunName(r)), code(shortSHA(r.HeadSHA)))
+		"and a push makes it void.\n", r.Number, strings.Join(reasons, " "), markdown.Code(runview.CheckRunName(r), valueShown), markdown.Code(shortSHA(r.HeadSHA), valueShown))
 }
 
 func nothingToDoReply(steps []jobs.PlanStep) string {
 	var lines []string
 	for _, s := range steps {
-		lines = append(lines, fmt.Sprintf("%s: %s", code(s.Action), s.Reason))
+		lines = append(lines, fmt.Sprintf("%s: %s", markdown.Code(s.Action, valueShown), s.Reason))
 	}
 	return "Nothing to run: every action asked for is already pending or running.\n\n" + bullets(lines)
 }
@@ -342,10 +343,16 @@ func bullets(lines []string) string {
 	return b.String()
 }
 
+// valueShown is the most runes of a name, a path or a commit that a reply
+// shows as code; none reaches it in practice, but a reply must stay short
+// whatever a comment asked for.
+const valueShown = 200
+
+// codes is words as inline code, separated by commas.
 func codes(words []string) string {
 	out := make([]string, len(words))
 	for i, w := range words {
-		out[i] = code(w)
+		out[i] = markdown.Code(w, valueShown)
 	}
 	return strings.Join(out, ", ")
 }

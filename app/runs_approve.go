@@ -7,6 +7,7 @@ import (
 
 	"github.com/fivesafes/fivesafes/checks"
 	"github.com/fivesafes/fivesafes/internal/logging"
+	"github.com/fivesafes/fivesafes/internal/markdown"
 	"github.com/fivesafes/fivesafes/runner/jobs"
 )
 
@@ -51,7 +52,7 @@ func (r *Runs) Approve(ctx context.Context, repo checks.Repo, requestID, approve
 		}
 		return RunOutcome{Verdict: Refused, Request: req, Reply: fmt.Sprintf(
 			"Run #%d was asked for on commit %s, and new commits have been pushed since (the head is now %s), so it cannot be approved. "+
-				"Ask again with `/run` to run the new commits.", req.Number, code(shortSHA(req.HeadSHA)), code(shortSHA(pr.HeadSHA)))}, nil
+				"Ask again with `/run` to run the new commits.", req.Number, markdown.Code(shortSHA(req.HeadSHA), valueShown), markdown.Code(shortSHA(pr.HeadSHA), valueShown))}, nil
 	}
 	pipeline, problem, err := r.pipeline(ctx, repo, req.HeadSHA)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/fivesafes/fivesafes/checks"
+	"github.com/fivesafes/fivesafes/internal/markdown"
 	"github.com/fivesafes/fivesafes/runner/jobs"
 )
 
@@ -68,9 +69,9 @@ func cancelReply(cancelled []jobs.Job, withdrawn []jobs.Request) string {
 	var lines []string
 	for _, j := range cancelled {
 		if j.Finished() {
-			lines = append(lines, fmt.Sprintf("%s: cancelled", code(j.Action)))
+			lines = append(lines, fmt.Sprintf("%s: cancelled", markdown.Code(j.Action, valueShown)))
 		} else {
-			lines = append(lines, fmt.Sprintf("%s: running; the backend is stopping it", code(j.Action)))
+			lines = append(lines, fmt.Sprintf("%s: running; the backend is stopping it", markdown.Code(j.Action, valueShown)))
 		}
 	}
 	for _, q := range withdrawn {

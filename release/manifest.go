@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fivesafes/fivesafes/internal/markdown"
 	"github.com/fivesafes/fivesafes/runner/protocol"
 )
 
@@ -102,31 +103,31 @@ func (m Manifest) Markdown() string {
 		"to the researcher. No file has left the secure zone yet.\n\n")
 
 	fmt.Fprintf(&b, "- **Research pull request:** %s\n", researchLink(m))
-	fmt.Fprintf(&b, "- **Requested by:** %s", atLogin(m.Requester))
+	fmt.Fprintf(&b, "- **Requested by:** %s", markdown.Mention(m.Requester))
 	if !m.RequestedAt.IsZero() {
 		fmt.Fprintf(&b, " on %s", m.RequestedAt.UTC().Format("2006-01-02 15:04 UTC"))
 	}
 	b.WriteString("\n")
-	fmt.Fprintf(&b, "- **Backend:** %s\n", codeSpan(m.Backend, 60))
-	fmt.Fprintf(&b, "- **Workspace:** %s\n", codeSpan(m.Workspace, 200))
-	fmt.Fprintf(&b, "- **Release:** %s\n\n", codeSpan(m.Release, 80))
+	fmt.Fprintf(&b, "- **Backend:** %s\n", markdown.Code(m.Backend, 60))
+	fmt.Fprintf(&b, "- **Workspace:** %s\n", markdown.Code(m.Workspace, 200))
+	fmt.Fprintf(&b, "- **Release:** %s\n\n", markdown.Code(m.Release, 80))
 
 	b.WriteString("## Context\n\nWhat these files are and how they were made, as the researcher wrote it:\n\n")
-	b.WriteString(quoteBlock(m.Context) + "\n\n")
+	b.WriteString(markdown.Quote(m.Context) + "\n\n")
 	b.WriteString("## Disclosure controls\n\nWhat disclosure controls were applied, as the researcher wrote it:\n\n")
-	b.WriteString(quoteBlock(m.Controls) + "\n\n")
+	b.WriteString(markdown.Quote(m.Controls) + "\n\n")
 
 	files := sortedFiles(m.Files)
 	var total int64
 	for _, f := range files {
 		total += max(f.Size, 0)
 	}
-	fmt.Fprintf(&b, "## Files\n\n%s, %s in all.\n\n", countOf(len(files), "file"), humanSize(total))
+	fmt.Fprintf(&b, "## Files\n\n%s, %s in all.\n\n", markdown.Plural(len(files), "file"), markdown.Size(total))
 	if len(files) > 0 {
 		b.WriteString("| Path | Type | Size | Rows × columns | SHA-256 | Findings |\n|---|---|---|---|---|---|\n")
 		for _, f := range files {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", cellCode(f.Path, pathShown), inlineText(f.Type, 20),
-				humanSize(f.Size), shape(f), sha256Code(f.SHA256), findingsCell(f))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", markdown.Cell(f.Path, pathShown), markdown.TextNoMentions(f.Type, 20),
+				markdown.Size(f.Size), shape(f), markdown.SHA256(f.SHA256), findingsCell(f))
 		}
 		b.WriteString("\n")
 	}
@@ -140,20 +141,20 @@ func (m Manifest) Markdown() string {
 			clean++
 			continue
 		}
-		fmt.Fprintf(&b, "- %s", codeSpan(f.Path, pathShown))
+		fmt.Fprintf(&b, "- %s", markdown.Code(f.Path, pathShown))
 		if f.Problem != "" {
-			fmt.Fprintf(&b, " could not be inspected: %s", inlineText(f.Problem, findingShown))
+			fmt.Fprintf(&b, " could not be inspected: %s", markdown.TextNoMentions(f.Problem, findingShown))
 		}
 		b.WriteString("\n")
 		for _, fd := range f.Findings {
-			fmt.Fprintf(&b, "  - **%s:** %s\n", checkLabel(fd.Check), inlineText(fd.Message, findingShown))
+			fmt.Fprintf(&b, "  - **%s:** %s\n", checkLabel(fd.Check), markdown.TextNoMentions(fd.Message, findingShown))
 		}
 	}
 	switch {
 	case clean == len(files):
 		b.WriteString("No findings.\n")
 	case clean > 0:
-		fmt.Fprintf(&b, "\nNo findings for the other %s.\n", countOf(clean, "file"))
+		fmt.Fprintf(&b, "\nNo findings for the other %s.\n", markdown.Plural(clean, "file"))
 	}
 	return b.String()
 }
@@ -161,8 +162,8 @@ func (m Manifest) Markdown() string {
 // researchLink is a link to the research pull request, or its name if the
 // manifest has no URL fit for a link.
 func researchLink(m Manifest) string {
-	name := inlineText(fmt.Sprintf("%s#%d", m.Repo, m.ResearchPR), 120)
-	if u := safeLink(m.ResearchPRURL); u != "" {
+	name := markdown.TextNoMentions(fmt.Sprintf("%s#%d", m.Repo, m.ResearchPR), 120)
+	if u := markdown.SafeURL(m.ResearchPRURL); u != "" {
 		return "[" + name + "](" + u + ")"
 	}
 	return name
@@ -174,9 +175,9 @@ func shape(f File) string {
 	case f.Rows != nil && f.Columns != nil:
 		return fmt.Sprintf("%d × %d", *f.Rows, *f.Columns)
 	case f.Rows != nil:
-		return countOf(*f.Rows, "row")
+		return markdown.Plural(*f.Rows, "row")
 	case f.Columns != nil:
-		return countOf(*f.Columns, "column")
+		return markdown.Plural(*f.Columns, "column")
 	}
 	return ""
 }
@@ -207,5 +208,5 @@ func checkLabel(check string) string {
 	case protocol.CheckFileType:
 		return "File type"
 	}
-	return inlineText(check, 40)
+	return markdown.TextNoMentions(check, 40)
 }

@@ -313,30 +313,3 @@ func TestManifestDirAndReleasedPath(t *testing.T) {
 		})
 	}
 }
-
-// The context and controls are quoted line by line, as written: nothing a
-// researcher types starts a heading, a list, a rule or code, or ends the
-// quote.
-func TestContextIsQuotedAsWritten(t *testing.T) {
-	t.Parallel()
-	cases := map[string]struct{ text, want string }{
-		"one line":                 {"Counts by region.", "> Counts by region."},
-		"line breaks are kept":     {"one\ntwo\r\nthree", "> one\\\n> two\\\n> three"},
-		"paragraphs are kept once": {"one\n\n\n\ntwo", "> one\n>\n> two"},
-		"a heading":                {"# Approved", "> \\# Approved"},
-		"list items":               {"- a\n+ b\n1. c\n22) d", "> \\- a\\\n> \\+ b\\\n> 1\\. c\\\n> 22\\) d"},
-		"rules and underlines":     {"text\n---\n===", "> text\\\n> \\---\\\n> \\==="},
-		"indented code":            {"        x = 1", "> x = 1"},
-		"a quote in the quote":     {"> nested", "> \\> nested"},
-		"a backslash at the end":   {`a\` + "\nb", `> a\\\` + "\n> b"},
-		"nothing":                  {"  \n\t\n", "> _(none given)_"},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			if got := quoteBlock(tc.text); got != tc.want {
-				t.Errorf("quoteBlock(%q) =\n%s\nwant\n%s", tc.text, got, tc.want)
-			}
-		})
-	}
-}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/fivesafes/fivesafes/checks"
 	"github.com/fivesafes/fivesafes/internal/logging"
+	"github.com/fivesafes/fivesafes/internal/markdown"
 )
 
 // show brings the release's check run (on its manifest commit) and the
@@ -114,7 +115,7 @@ func (w *Releaser) commentOnce(ctx context.Context, repo checks.Repo, number int
 
 // releaseTitle is the release pull request's title.
 func releaseTitle(r Release, m Manifest) string {
-	return fmt.Sprintf("Release #%d: %s from #%d", r.Number, countOf(len(m.Files), "file"), r.PR)
+	return fmt.Sprintf("Release #%d: %s from #%d", r.Number, markdown.Plural(len(m.Files), "file"), r.PR)
 }
 
 // releaseBody is the release pull request's description.
@@ -124,5 +125,5 @@ func releaseBody(r Release, m Manifest, researchURL string) string {
 		"Asked for by %s on the research pull request %s ([link](%s)), from the %s backend. "+
 		"No data has left the secure zone: once enough checkers approve the manifest commit, "+
 		"fivesafes commits the approved files, byte for byte, to this pull request.\n",
-		ManifestDir(r.ID), atLogin(m.Requester), prRef(r.PR), researchURL, codeSpan(r.Backend, 64))
+		ManifestDir(r.ID), markdown.Mention(m.Requester), prRef(r.PR), researchURL, markdown.Code(r.Backend, 64))
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/fivesafes/fivesafes/checks"
+	"github.com/fivesafes/fivesafes/internal/markdown"
 	"github.com/fivesafes/fivesafes/runner/jobs"
 	"github.com/fivesafes/fivesafes/runner/plan"
 )
@@ -44,7 +45,7 @@ func Resolve(asked []string, workspace []jobs.Job) (paths []string, problems []s
 
 // whyNot says why asked names no releasable file.
 func whyNot(asked string, workspace []jobs.Job) string {
-	what := inlineCode(asked)
+	what := markdown.Code(asked, pathShown)
 	for _, j := range workspace {
 		if j.State != plan.Succeeded || j.Outputs == nil {
 			continue
@@ -52,7 +53,7 @@ func whyNot(asked string, workspace []jobs.Job) string {
 		for _, f := range j.Outputs.Files {
 			if f.Refused != "" && matches(asked, f.Path) {
 				return fmt.Sprintf("%s was refused at level 4 when %s ran, so it never reached the medium privacy store: %s.",
-					inlineCode(f.Path), inlineCode(j.Action), strings.TrimSuffix(f.Refused, "."))
+					markdown.Code(f.Path, pathShown), markdown.Code(j.Action, pathShown), strings.TrimSuffix(f.Refused, "."))
 			}
 		}
 	}
@@ -65,10 +66,10 @@ func whyNot(asked string, workspace []jobs.Job) string {
 				switch {
 				case g.Level == checks.HighlySensitive:
 					return fmt.Sprintf("%s is a highly sensitive output of %s: it never leaves the secure zone. Release only moderately sensitive outputs.",
-						what, inlineCode(j.Action))
+						what, markdown.Code(j.Action, pathShown))
 				case j.State != plan.Succeeded:
 					return fmt.Sprintf("%s is an output of %s, whose latest job has not succeeded (%s): run it again first.",
-						what, inlineCode(j.Action), j.Status)
+						what, markdown.Code(j.Action, pathShown), j.Status)
 				}
 			}
 		}
@@ -78,7 +79,7 @@ func whyNot(asked string, workspace []jobs.Job) string {
 		if j.State == plan.Succeeded && j.Outputs != nil {
 			for _, f := range j.Outputs.Files {
 				if f.Refused == "" {
-					known = append(known, inlineCode(f.Path))
+					known = append(known, markdown.Code(f.Path, pathShown))
 				}
 			}
 		}
@@ -106,16 +107,4 @@ func overlaps(asked, declared string) bool {
 
 func escapeGlob(p string) string {
 	return strings.NewReplacer(`\`, `\\`, `?`, `\?`, `[`, `\[`).Replace(p)
-}
-
-// inlineCode is s as inline Markdown code that nothing in s can close.
-func inlineCode(s string) string {
-	fence := "`"
-	for strings.Contains(s, fence) {
-		fence += "`"
-	}
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-		return fence + " " + s + " " + fence
-	}
-	return fence + s + fence
 }

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/fivesafes/fivesafes/checks"
+	"github.com/fivesafes/fivesafes/internal/markdown"
 )
 
 // CheckRunName is the name of a release's check run, on its manifest
@@ -83,29 +84,29 @@ func ReleaseCheckRun(r Request, p Policy, v Verdict) CheckRun {
 		run.Output.Title = reviewTitle(r, required, v)
 	case Approved, Uploading:
 		run.Status = statusInProgress
-		run.Output.Title = fmt.Sprintf("Approved by %s; uploading %s", plainLogins(v.Counted), countOf(len(r.Files), "file"))
+		run.Output.Title = fmt.Sprintf("Approved by %s; uploading %s", plainLogins(v.Counted), markdown.Plural(len(r.Files), "file"))
 		if len(v.Counted) == 0 {
-			run.Output.Title = fmt.Sprintf("Approved; uploading %s", countOf(len(r.Files), "file"))
+			run.Output.Title = fmt.Sprintf("Approved; uploading %s", markdown.Plural(len(r.Files), "file"))
 		}
 	case Released:
 		run.Conclusion = conclusionSuccess
-		run.Output.Title = "Released " + countOf(len(r.Files), "file")
+		run.Output.Title = "Released " + markdown.Plural(len(r.Files), "file")
 	case Rejected:
 		run.Conclusion = conclusionFailure
 		run.Output.Title = "Rejected"
 		if r.Reason != "" {
-			run.Output.Title += ": " + oneLine(r.Reason, reasonShown)
+			run.Output.Title += ": " + markdown.Line(r.Reason, reasonShown)
 		}
 	case Withdrawn:
 		run.Conclusion = conclusionCancelled
 		run.Output.Title = withdrawnTitle(r.Reason)
 	default:
 		run.Conclusion = conclusionNeutral
-		run.Output.Title = "Release is " + oneLine(string(r.State), 40)
+		run.Output.Title = "Release is " + markdown.Line(string(r.State), 40)
 	}
-	run.Output.Title = shortenRunes(run.Output.Title, titleLen)
-	run.Output.Summary = fitBytes(checkRunSummary(r, required, v), maxOutput)
-	run.Output.Text = fitBytes(filesTable(r.Files), maxOutput)
+	run.Output.Title = markdown.Shorten(run.Output.Title, markdown.TitleRunes)
+	run.Output.Summary = markdown.FitBytes(checkRunSummary(r, required, v), markdown.MaxOutput)
+	run.Output.Text = markdown.FitBytes(filesTable(r.Files), markdown.MaxOutput)
 	return run
 }
 
@@ -133,7 +134,7 @@ func moreApprovals(n int, noun string) string {
 // withdrawnTitle is "Withdrawn by @x" for the store's reason "withdrawn by
 // @x", or "Withdrawn: reason".
 func withdrawnTitle(reason string) string {
-	reason = oneLine(reason, reasonShown)
+	reason = markdown.Line(reason, reasonShown)
 	switch {
 	case reason == "":
 		return "Withdrawn"
@@ -147,29 +148,29 @@ func withdrawnTitle(reason string) string {
 // policy, then whose reviews counted and whose did not, and what happens
 // next.
 func checkRunSummary(r Request, required int, v Verdict) string {
-	l := mdLines{budget: budget}
-	l.must(fmt.Sprintf("**Release #%d**, revision %d: %s from %s, asked for by %s on the %s backend.\n",
-		r.Number, r.Revision, countOf(len(r.Files), "file"), prRef(r.ResearchPR), atLogin(r.Requester), codeSpan(r.Backend, 40)))
+	l := markdown.Lines{Budget: markdown.Budget}
+	l.Must(fmt.Sprintf("**Release #%d**, revision %d: %s from %s, asked for by %s on the %s backend.\n",
+		r.Number, r.Revision, markdown.Plural(len(r.Files), "file"), prRef(r.ResearchPR), markdown.Mention(r.Requester), markdown.Code(r.Backend, 40)))
 	if r.Tainted {
-		l.must("> **Warning:** " + taintWarning + "\n")
+		l.Must("> **Warning:** " + taintWarning + "\n")
 	}
 	reviewed := "No manifest commit to review yet."
 	if r.ManifestCommit != "" {
-		reviewed = "Manifest commit reviewed: " + shortCommit(r.ManifestCommit) + "."
+		reviewed = "Manifest commit reviewed: " + markdown.ShortSHA(r.ManifestCommit) + "."
 	}
-	l.must(fmt.Sprintf("%s Release needs %s: distinct output checkers, not the requester, each approving that commit. "+
-		"A request for changes by any checker returns the release to the researcher.\n", reviewed, countOf(required, "approval")))
+	l.Must(fmt.Sprintf("%s Release needs %s: distinct output checkers, not the requester, each approving that commit. "+
+		"A request for changes by any checker returns the release to the researcher.\n", reviewed, markdown.Plural(required, "approval")))
 
 	counted := "none yet"
 	if len(v.Counted) > 0 {
 		counted = markdownLogins(v.Counted, loginsListed)
 	}
-	l.must(fmt.Sprintf("- **Counted (%d of %d):** %s", len(v.Counted), required, counted))
+	l.Must(fmt.Sprintf("- **Counted (%d of %d):** %s", len(v.Counted), required, counted))
 	if len(v.ChangesRequested) > 0 {
-		l.must("- **Changes requested by:** " + markdownLogins(v.ChangesRequested, loginsListed))
+		l.Must("- **Changes requested by:** " + markdownLogins(v.ChangesRequested, loginsListed))
 	}
 	if len(v.Ignored) > 0 {
-		l.must("- **Not counted:**")
+		l.Must("- **Not counted:**")
 		logins := make([]string, 0, len(v.Ignored))
 		for login := range v.Ignored {
 			logins = append(logins, login)
@@ -179,24 +180,24 @@ func checkRunSummary(r Request, required int, v Verdict) string {
 		})
 		const reserve = 2000 // the closing lines
 		for i, login := range logins {
-			line := fmt.Sprintf("  - %s: %s", atLogin(login), inlineText(v.Ignored[login], 200))
-			if i == loginsListed || !l.add(line, reserve) {
-				l.must(fmt.Sprintf("  - … and %d more", len(logins)-i))
+			line := fmt.Sprintf("  - %s: %s", markdown.Mention(login), markdown.TextNoMentions(v.Ignored[login], 200))
+			if i == loginsListed || !l.Add(line, reserve) {
+				l.Must(fmt.Sprintf("  - … and %d more", len(logins)-i))
 				break
 			}
 		}
 	}
-	l.must("\n" + nextStep(r, required, v))
+	l.Must("\n" + nextStep(r, required, v))
 	return l.String()
 }
 
 // nextStep says, in a sentence, where the release is and what happens next.
 func nextStep(r Request, required int, v Verdict) string {
-	files := countOf(len(r.Files), "file")
+	files := markdown.Plural(len(r.Files), "file")
 	switch r.State {
 	case PendingManifest:
 		return fmt.Sprintf("The %s backend is preparing the manifest of revision %d; reviews of earlier revisions no longer count.",
-			codeSpan(r.Backend, 40), r.Revision)
+			markdown.Code(r.Backend, 40), r.Revision)
 	case InReview:
 		if more := required - len(v.Counted); more > 0 && len(v.ChangesRequested) == 0 {
 			return "Waiting for " + moreApprovals(more, "approval") + ": output checkers, review the manifest of this " +
@@ -205,19 +206,19 @@ func nextStep(r Request, required int, v Verdict) string {
 		return "Reviews are being counted."
 	case Returned:
 		return fmt.Sprintf("Returned to %s: a new `/release` on %s makes revision %d, which output checkers review afresh.",
-			atLogin(r.Requester), prRef(r.ResearchPR), r.Revision+1)
+			markdown.Mention(r.Requester), prRef(r.ResearchPR), r.Revision+1)
 	case Approved, Uploading:
 		return fmt.Sprintf("Approved. The %s backend is uploading %s; each must match the size and SHA-256 approved here, "+
-			"or nothing is released.", codeSpan(r.Backend, 40), files)
+			"or nothing is released.", markdown.Code(r.Backend, 40), files)
 	case Released:
 		return fmt.Sprintf("Released %s: they are committed on %s under %s.", files, prRef(r.ReleasePR),
-			codeSpan(ReleasedPath(r.Branch, "")+"/", 200))
+			markdown.Code(ReleasedPath(r.Branch, "")+"/", 200))
 	case Rejected:
 		return "Rejected: " + reasonText(r.Reason) + " Nothing was released."
 	case Withdrawn:
 		return upperFirst(withdrawnText(r.Reason)) + " Nothing was released."
 	}
-	return "The release is " + inlineText(string(r.State), 40) + "."
+	return "The release is " + markdown.TextNoMentions(string(r.State), 40) + "."
 }
 
 // filesTable is the current manifest's files, one row each by path, cut
@@ -227,19 +228,19 @@ func filesTable(files []File) string {
 		return ""
 	}
 	files = sortedFiles(files)
-	l := mdLines{budget: budget}
-	l.must("### Files\n")
-	l.must("| Path | Size | Rows × columns | SHA-256 | Findings |\n|---|---|---|---|---|")
+	l := markdown.Lines{Budget: markdown.Budget}
+	l.Must("### Files\n")
+	l.Must("| Path | Size | Rows × columns | SHA-256 | Findings |\n|---|---|---|---|---|")
 	const reserve = 200
 	for i, f := range files {
-		row := fmt.Sprintf("| %s | %s | %s | %s | %s |", cellCode(f.Path, pathShown), humanSize(f.Size), shape(f),
-			sha256Code(f.SHA256), findingsCell(f))
-		if !l.add(row, reserve) {
-			l.must(fmt.Sprintf("| … and %d more files | | | | |", len(files)-i))
+		row := fmt.Sprintf("| %s | %s | %s | %s | %s |", markdown.Cell(f.Path, pathShown), markdown.Size(f.Size), shape(f),
+			markdown.SHA256(f.SHA256), findingsCell(f))
+		if !l.Add(row, reserve) {
+			l.Must(fmt.Sprintf("| … and %d more files | | | | |", len(files)-i))
 			break
 		}
 	}
-	l.must("\nFindings are advice from automated disclosure checks, not a verdict; the manifest on the pull request lists them.")
+	l.Must("\nFindings are advice from automated disclosure checks, not a verdict; the manifest on the pull request lists them.")
 	return l.String()
 }
 
@@ -249,7 +250,7 @@ func reasonText(reason string) string {
 	if reason == "" {
 		return "no reason was given."
 	}
-	s := inlineText(reason, reasonShown)
+	s := markdown.TextNoMentions(reason, reasonShown)
 	if !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "!") && !strings.HasSuffix(s, "?") {
 		s += "."
 	}
@@ -268,18 +269,18 @@ func prRef(n int) string {
 func plainLogins(logins []string) string {
 	out := make([]string, len(logins))
 	for i, l := range logins {
-		out[i] = plainLogin(l)
+		out[i] = markdown.PlainMention(l)
 	}
-	return andList(out, loginsInTitle)
+	return markdown.ListElided(out, loginsInTitle)
 }
 
 // markdownLogins lists logins as mentions.
 func markdownLogins(logins []string, limit int) string {
 	out := make([]string, len(logins))
 	for i, l := range logins {
-		out[i] = atLogin(l)
+		out[i] = markdown.Mention(l)
 	}
-	return andList(out, limit)
+	return markdown.ListElided(out, limit)
 }
 
 // Comments the bot posts on the research and release pull requests. Each
@@ -305,7 +306,7 @@ func marker(r Request, event string) string {
 func ReadyComment(r Request) string {
 	return marker(r, "ready") + fmt.Sprintf("Release #%d is ready for review: %s (revision %d, %s).\n\n"+
 		"Output checkers review its manifest there. Nothing leaves the secure zone until they approve it; "+
-		"comment `/withdraw` to end the request.\n", r.Number, prRef(r.ReleasePR), r.Revision, countOf(len(r.Files), "file"))
+		"comment `/withdraw` to end the request.\n", r.Number, prRef(r.ReleasePR), r.Revision, markdown.Plural(len(r.Files), "file"))
 }
 
 // ReturnedComment, on the research pull request, says who requested
@@ -318,14 +319,14 @@ func ReturnedComment(r Request, v Verdict) string {
 	return marker(r, "returned") + fmt.Sprintf("%s requested changes to release #%d (revision %d) in %s: read the review there.\n\n"+
 		"%s, comment `/release` again with the files, context and controls revised to make revision %d; "+
 		"approvals of revision %d will not count for it.\n",
-		upperFirst(who), r.Number, r.Revision, prRef(r.ReleasePR), atLogin(r.Requester), r.Revision+1, r.Revision)
+		upperFirst(who), r.Number, r.Revision, prRef(r.ReleasePR), markdown.Mention(r.Requester), r.Revision+1, r.Revision)
 }
 
 // ReleasedComment, on the research pull request, lists what was released.
 func ReleasedComment(r Request) string {
 	return marker(r, "released") + fmt.Sprintf("Released %s in %s: %s.\n\nThey are committed under %s; "+
 		"a maintainer merges %s to add them to the default branch.\n",
-		countOf(len(r.Files), "file"), prRef(r.ReleasePR), pathList(r.Files), codeSpan(ReleasedPath(r.Branch, "")+"/", 200), prRef(r.ReleasePR))
+		markdown.Plural(len(r.Files), "file"), prRef(r.ReleasePR), pathList(r.Files), markdown.Code(ReleasedPath(r.Branch, "")+"/", 200), prRef(r.ReleasePR))
 }
 
 // ReleasePRComment, on the release pull request, says that the approved
@@ -333,7 +334,7 @@ func ReleasedComment(r Request) string {
 func ReleasePRComment(r Request) string {
 	return marker(r, "released-here") + fmt.Sprintf("Released %s, byte for byte as approved in commit %s: %s.\n\n"+
 		"They are committed on this pull request under %s. Merge it to add them to the default branch.\n",
-		countOf(len(r.Files), "file"), shortCommit(r.ManifestCommit), pathList(r.Files), codeSpan(ReleasedPath(r.Branch, "")+"/", 200))
+		markdown.Plural(len(r.Files), "file"), markdown.ShortSHA(r.ManifestCommit), pathList(r.Files), markdown.Code(ReleasedPath(r.Branch, "")+"/", 200))
 }
 
 // RejectedComment, on the research pull request, says why the release
@@ -376,12 +377,12 @@ func pathList(files []File) string {
 	files = sortedFiles(files)
 	paths := make([]string, len(files))
 	for i, f := range files {
-		paths[i] = codeSpan(f.Path, pathShown)
+		paths[i] = markdown.Code(f.Path, pathShown)
 	}
 	if len(paths) == 0 {
 		return "no files"
 	}
-	return andList(paths, pathsInComment)
+	return markdown.ListElided(paths, pathsInComment)
 }
 
 func upperFirst(s string) string {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/fivesafes/fivesafes/checks"
+	"github.com/fivesafes/fivesafes/internal/markdown"
 	"github.com/fivesafes/fivesafes/runner/jobs"
 )
 
@@ -27,9 +28,9 @@ func ApprovalCheckRun(r jobs.Request, reason string) CheckRun {
 // approveButton is the approval button, within GitHub's limits on each field.
 func approveButton(backend string) checks.CheckRunAction {
 	return checks.CheckRunAction{
-		Label:       fitBytes("Approve run", maxLabel),
-		Description: fitBytes("Run these actions on "+plain(backend, maxDescription), maxDescription),
-		Identifier:  fitBytes(ApproveAction, maxIdentifier),
+		Label:       markdown.FitBytes("Approve run", maxLabel),
+		Description: markdown.FitBytes("Run these actions on "+markdown.Line(backend, maxDescription), maxDescription),
+		Identifier:  markdown.FitBytes(ApproveAction, maxIdentifier),
 	}
 }
 
@@ -38,13 +39,13 @@ func approveButton(backend string) checks.CheckRunAction {
 func heldSummary(r jobs.Request, reason string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Run #%d: %s asked to run %s on **%s** at commit %s%s.\n\n",
-		r.Number, mention(r.Requester), requested(r), text(r.Backend, 40), shortSHA(r.HeadSHA), forced(r))
+		r.Number, markdown.Mention(r.Requester), requested(r), markdown.Text(r.Backend, 40), markdown.ShortSHA(r.HeadSHA), forced(r))
 	if reason = strings.TrimSpace(reason); reason != "" {
 		fmt.Fprintf(&b, "**Why it is held:** %s\n\n", sentence(reason))
 	}
 	fmt.Fprintf(&b, "A maintainer can approve it with the **Approve run** button of this check run. "+
 		"An approval is for commit %s only: if new commits are pushed first, this run will not start "+
-		"and must be asked for again with `/run`.\n", shortSHA(r.HeadSHA))
+		"and must be asked for again with `/run`.\n", markdown.ShortSHA(r.HeadSHA))
 	return b.String()
 }
 
@@ -53,15 +54,15 @@ func heldSummary(r jobs.Request, reason string) string {
 // came first) or withdrawn. Its button is removed.
 func ClosedApprovalCheckRun(r jobs.Request) CheckRun {
 	asked := fmt.Sprintf("Run #%d of %s on **%s** at commit %s, asked for by %s,",
-		r.Number, requested(r), text(r.Backend, 40), shortSHA(r.HeadSHA), mention(r.Requester))
+		r.Number, requested(r), markdown.Text(r.Backend, 40), markdown.ShortSHA(r.HeadSHA), markdown.Mention(r.Requester))
 	c := CheckRun{Status: statusCompleted, Actions: []checks.CheckRunAction{}}
 	switch {
 	case r.ApprovedBy != "":
 		c.Conclusion = conclusionNeutral
 		c.Output = checks.CheckRunOutput{
-			Title: plain("Approved by "+plainMention(r.ApprovedBy)+": running as a new check run", maxTitle),
+			Title: markdown.Line("Approved by "+markdown.PlainMention(r.ApprovedBy)+": running as a new check run", markdown.TitleRunes),
 			Summary: fmt.Sprintf("%s was approved by %s. It runs as the check run **%s**: follow it there.\n",
-				asked, mention(r.ApprovedBy), text(CheckRunName(r), 80)),
+				asked, markdown.Mention(r.ApprovedBy), markdown.Text(CheckRunName(r), 80)),
 		}
 	case r.Status == jobs.RequestStale:
 		c.Conclusion = conclusionSkipped

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fivesafes/fivesafes/checks"
+	"github.com/fivesafes/fivesafes/internal/markdown"
 	"github.com/fivesafes/fivesafes/runner/jobs"
 	"github.com/fivesafes/fivesafes/runner/outputs"
 	"github.com/fivesafes/fivesafes/runner/plan"
@@ -48,9 +49,9 @@ func RunCheckRun(r jobs.Request, js []jobs.Job, now time.Time) CheckRun {
 func (v view) summary() string {
 	r := v.r
 	var b strings.Builder
-	fmt.Fprintf(&b, "Run #%d on **%s**, asked by %s for commit %s", r.Number, text(r.Backend, 40), mention(r.Requester), shortSHA(r.HeadSHA))
+	fmt.Fprintf(&b, "Run #%d on **%s**, asked by %s for commit %s", r.Number, markdown.Text(r.Backend, 40), markdown.Mention(r.Requester), markdown.ShortSHA(r.HeadSHA))
 	if r.ApprovedBy != "" {
-		fmt.Fprintf(&b, ", approved by %s", mention(r.ApprovedBy))
+		fmt.Fprintf(&b, ", approved by %s", markdown.Mention(r.ApprovedBy))
 	}
 	b.WriteString(".\n\n")
 	fmt.Fprintf(&b, "Actions requested: %s%s.\n\n", requested(r), forced(r))
@@ -109,13 +110,13 @@ func (v view) text(now time.Time) string {
 	if len(v.rows) == 0 {
 		return ""
 	}
-	l := lines{budget: budget}
-	l.must("### Jobs\n")
-	l.must(tableHeader)
+	l := markdown.Lines{Budget: markdown.Budget}
+	l.Must("### Jobs\n")
+	l.Must(tableHeader)
 	const reserve = 200
 	for i, rw := range v.rows {
-		if !l.add(rw.markdown(now), reserve) {
-			l.must(fmt.Sprintf("| … and %d more jobs | | | | |", len(v.rows)-i))
+		if !l.Add(rw.markdown(now), reserve) {
+			l.Must(fmt.Sprintf("| … and %d more jobs | | | | |", len(v.rows)-i))
 			return l.String()
 		}
 	}
@@ -129,19 +130,19 @@ func (v view) text(now time.Time) string {
 			files = append(files, fileRow{action: rw.job.Action, f: f})
 		}
 	}
-	if len(files) == 0 || !l.add("", reserve+400) {
+	if len(files) == 0 || !l.Add("", reserve+400) {
 		return l.String()
 	}
-	l.must("<details><summary>SHA-256 of the moderately sensitive outputs</summary>\n")
-	l.must("| Action | File | Size | SHA-256 |\n|---|---|---|---|")
+	l.Must("<details><summary>SHA-256 of the moderately sensitive outputs</summary>\n")
+	l.Must("| Action | File | Size | SHA-256 |\n|---|---|---|---|")
 	for i, f := range files {
-		line := fmt.Sprintf("| %s | %s | %s | %s |", text(f.action, nameInTable), text(f.f.Path, nameInTable), size(f.f.Size), sha256Hex(f.f.SHA256))
-		if !l.add(line, reserve) {
-			l.must(fmt.Sprintf("| … and %d more files | | | |", len(files)-i))
+		line := fmt.Sprintf("| %s | %s | %s | %s |", markdown.Text(f.action, nameInTable), markdown.Text(f.f.Path, nameInTable), markdown.Size(f.f.Size), markdown.SHA256(f.f.SHA256))
+		if !l.Add(line, reserve) {
+			l.Must(fmt.Sprintf("| … and %d more files | | | |", len(files)-i))
 			break
 		}
 	}
-	l.must("\n</details>")
+	l.Must("\n</details>")
 	return l.String()
 }
 
@@ -153,7 +154,7 @@ type fileRow struct {
 // markdown is the step's table row: action, plan, status, duration, outputs.
 func (rw row) markdown(now time.Time) string {
 	s := rw.step
-	action := text(s.Action, nameInTable)
+	action := markdown.Text(s.Action, nameInTable)
 	if s.Requested {
 		action = "**" + action + "**"
 	}
@@ -169,24 +170,24 @@ func (rw row) markdown(now time.Time) string {
 // plan says what the plan decided for the step and why.
 func (rw row) plan() string {
 	s := rw.step
-	reason := text(s.Reason, reasonShown)
+	reason := markdown.Text(s.Reason, reasonShown)
 	switch s.Decision {
 	case plan.Run:
 		return join("run", reason)
 	case plan.Reuse:
 		what := "reused"
 		if s.JobID != "" && !strings.Contains(s.Reason, s.JobID) {
-			what += " job " + text(s.JobID, 40)
+			what += " job " + markdown.Text(s.JobID, 40)
 		}
 		return join(what, reason)
 	case plan.Wait:
 		what := "waits"
 		if s.WaitsOn != "" && !strings.Contains(s.Reason, s.WaitsOn) {
-			what += " on job " + text(s.WaitsOn, 40)
+			what += " on job " + markdown.Text(s.WaitsOn, 40)
 		}
 		return join(what, reason)
 	}
-	return join(text(string(s.Decision), 20), reason)
+	return join(markdown.Text(string(s.Decision), 20), reason)
 }
 
 func join(decision, reason string) string {
@@ -207,7 +208,7 @@ func jobStatus(j jobs.Job) string {
 	if j.Status == jobs.NonzeroExit && j.ExitCode != nil {
 		why = append(why, fmt.Sprintf("exit code %d", *j.ExitCode))
 	}
-	if m := text(j.Message, messageShown); m != "" {
+	if m := markdown.Text(j.Message, messageShown); m != "" {
 		why = append(why, m)
 	}
 	if len(why) > 0 {
@@ -229,18 +230,18 @@ func jobOutputs(j jobs.Job) string {
 	if len(rep.Unmatched) > 0 {
 		pats := make([]string, len(rep.Unmatched))
 		for i, p := range rep.Unmatched {
-			pats[i] = text(p, nameInTable)
+			pats[i] = markdown.Text(p, nameInTable)
 		}
-		parts = append(parts, "**no file matched** "+list(pats, filesListed))
+		parts = append(parts, "**no file matched** "+markdown.List(pats, filesListed))
 	}
 	for i, f := range rep.Files {
 		if i == filesListed {
-			parts = append(parts, fmt.Sprintf("and %s more", plural(len(rep.Files)-i, "file")))
+			parts = append(parts, fmt.Sprintf("and %s more", markdown.Plural(len(rep.Files)-i, "file")))
 			break
 		}
-		line := fmt.Sprintf("%s (%s)", text(f.Path, nameInTable), size(f.Size))
+		line := fmt.Sprintf("%s (%s)", markdown.Text(f.Path, nameInTable), markdown.Size(f.Size))
 		if f.Refused != "" {
-			line += ": **refused**, " + text(f.Refused, reasonShown)
+			line += ": **refused**, " + markdown.Text(f.Refused, reasonShown)
 		}
 		parts = append(parts, line)
 	}

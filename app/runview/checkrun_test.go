@@ -370,16 +370,6 @@ func TestDuration(t *testing.T) {
 	}
 }
 
-func TestSize(t *testing.T) {
-	t.Parallel()
-	cases := map[int64]string{0: "0 B", 1023: "1023 B", 1536: "1.5 KB", 5 << 20: "5.0 MB", 3 << 30: "3.0 GB"}
-	for n, want := range cases {
-		if got := size(n); got != want {
-			t.Errorf("size(%d) = %q, want %q", n, got, want)
-		}
-	}
-}
-
 func TestLongNamesAreShortenedInTitles(t *testing.T) {
 	t.Parallel()
 	long := strings.Repeat("generate_dataset_", 10)

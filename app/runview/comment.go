@@ -3,11 +3,11 @@ package runview
 import (
 	"cmp"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/fivesafes/fivesafes/internal/markdown"
 	"github.com/fivesafes/fivesafes/runner/jobs"
 )
 
@@ -33,12 +33,12 @@ type RequestJobs struct {
 // jobs one per line; then how to ask for more. detailsURL may be nil, or
 // return "" for a run without a page.
 func StatusComment(runs []RequestJobs, detailsURL func(jobs.Request) string, now time.Time) string {
-	l := lines{budget: budget}
-	l.must(StatusMarker)
-	l.must("### fivesafes runs on this pull request\n")
+	l := markdown.Lines{Budget: markdown.Budget}
+	l.Must(StatusMarker)
+	l.Must("### fivesafes runs on this pull request\n")
 	if len(runs) == 0 {
-		l.must("No runs yet. Comment `/run ACTION...` (or `/run all`) to run actions of `project.yaml`.\n")
-		l.must(commandsHint)
+		l.Must("No runs yet. Comment `/run ACTION...` (or `/run all`) to run actions of `project.yaml`.\n")
+		l.Must(commandsHint)
 		return l.String()
 	}
 	runs = slices.Clone(runs)
@@ -49,15 +49,15 @@ func StatusComment(runs []RequestJobs, detailsURL func(jobs.Request) string, now
 	shown := 0
 	for _, rj := range runs[:min(len(runs), runsShown)] {
 		block := runBlock(newView(rj.Request, rj.Jobs), detailsURL, now)
-		if !l.add(block, reserve) {
+		if !l.Add(block, reserve) {
 			break
 		}
 		shown++
 	}
 	if n := len(runs) - shown; n > 0 {
-		l.must(fmt.Sprintf("\n_and %s_", plural(n, "earlier run")))
+		l.Must(fmt.Sprintf("\n_and %s_", markdown.Plural(n, "earlier run")))
 	}
-	l.must("\n" + commandsHint)
+	l.Must("\n" + commandsHint)
 	return l.String()
 }
 
@@ -68,15 +68,15 @@ const commandsHint = "<sub>Comment `/run ACTION...` to run actions, `/cancel` to
 // per line under it.
 func runBlock(v view, detailsURL func(jobs.Request) string, now time.Time) string {
 	r := v.r
-	word, detail := v.headline(text)
+	word, detail := v.headline(markdown.Text)
 	state := "**" + word + "**"
 	if detail != "" {
 		state += ": " + detail
 	}
 	head := fmt.Sprintf("- %s Run #%d · %s · by %s · %s · on %s", v.emoji(), r.Number, state,
-		mention(r.Requester), shortSHA(r.HeadSHA), text(r.Backend, 40))
+		markdown.Mention(r.Requester), markdown.ShortSHA(r.HeadSHA), markdown.Text(r.Backend, 40))
 	if detailsURL != nil {
-		if u := safeURL(detailsURL(r)); u != "" {
+		if u := markdown.SafeURL(detailsURL(r)); u != "" {
 			head += " · [details](" + u + ")"
 		}
 	}
@@ -86,10 +86,10 @@ func runBlock(v view, detailsURL func(jobs.Request) string, now time.Time) strin
 	}
 	for i, j := range v.own {
 		if i == jobsShownPerRun {
-			out = append(out, fmt.Sprintf("  - … and %s: see the details", plural(len(v.own)-i, "more job")))
+			out = append(out, fmt.Sprintf("  - … and %s: see the details", markdown.Plural(len(v.own)-i, "more job")))
 			break
 		}
-		line := fmt.Sprintf("  - %s — %s", text(j.Action, nameInComment), statusCode(j.Status))
+		line := fmt.Sprintf("  - %s — %s", markdown.Text(j.Action, nameInComment), statusCode(j.Status))
 		if d := jobDuration(j, now); d != "" {
 			line += " — " + d
 		}
@@ -97,10 +97,10 @@ func runBlock(v view, detailsURL func(jobs.Request) string, now time.Time) strin
 	}
 	c := v.count()
 	if c.reused > 0 {
-		out = append(out, fmt.Sprintf("  - %s reused from earlier runs", plural(c.reused, "action")))
+		out = append(out, fmt.Sprintf("  - %s reused from earlier runs", markdown.Plural(c.reused, "action")))
 	}
 	if c.waits > 0 {
-		out = append(out, fmt.Sprintf("  - %s waiting on jobs already under way", plural(c.waits, "action")))
+		out = append(out, fmt.Sprintf("  - %s waiting on jobs already under way", markdown.Plural(c.waits, "action")))
 	}
 	return strings.Join(out, "\n")
 }
@@ -122,14 +122,4 @@ func (v view) emoji() string {
 		return "🚫"
 	}
 	return "❌"
-}
-
-// safeURL is an http(s) URL fit for a Markdown link destination, or "".
-func safeURL(raw string) string {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return ""
-	}
-	s := u.String() // percent-encodes spaces, quotes, <, > and control characters
-	return strings.NewReplacer("(", "%28", ")", "%29", "<", "%3C", ">", "%3E", " ", "%20").Replace(s)
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fivesafes/fivesafes/checks"
+	"github.com/fivesafes/fivesafes/internal/markdown"
 	"github.com/fivesafes/fivesafes/runner/jobs"
 	"github.com/fivesafes/fivesafes/runner/plan"
 )
@@ -26,7 +27,7 @@ const ApproveAction = "approve"
 
 // CheckRunName is the name of a request's check run: "fivesafes / run #N (BACKEND)".
 func CheckRunName(r jobs.Request) string {
-	return fmt.Sprintf("fivesafes / run #%d (%s)", r.Number, plain(r.Backend, 40))
+	return fmt.Sprintf("fivesafes / run #%d (%s)", r.Number, markdown.Line(r.Backend, 40))
 }
 
 // CheckRun is what a check run shows now.
@@ -221,7 +222,7 @@ func (v view) headline(name names) (word, detail string) {
 			return "Queued", v.queued(c)
 		}
 		done := c.succeeded + c.failed
-		detail = fmt.Sprintf("%d of %s done", done, plural(len(v.own), "job"))
+		detail = fmt.Sprintf("%d of %s done", done, markdown.Plural(len(v.own), "job"))
 		if c.failed > 0 {
 			detail += fmt.Sprintf(", %d failed", c.failed)
 		}
@@ -230,7 +231,7 @@ func (v view) headline(name names) (word, detail string) {
 		if len(v.own) == 0 {
 			return "Succeeded", "nothing needed to run, everything was reused"
 		}
-		detail = plural(len(v.own), "job")
+		detail = markdown.Plural(len(v.own), "job")
 		if c.reused > 0 {
 			detail += fmt.Sprintf(", %d reused", c.reused)
 		}
@@ -282,19 +283,19 @@ func (v view) queued(c count) string {
 	}
 	for _, j := range v.own {
 		if j.Status != jobs.WaitingOnDependencies {
-			return plural(c.pending, "job") + " waiting for the backend"
+			return markdown.Plural(c.pending, "job") + " waiting for the backend"
 		}
 	}
-	return plural(c.pending, "job") + " waiting on jobs of another run"
+	return markdown.Plural(c.pending, "job") + " waiting on jobs of another run"
 }
 
 // title is the check run's title: the headline in plain text, one line.
 func (v view) title() string {
-	word, detail := v.headline(plain)
+	word, detail := v.headline(markdown.Line)
 	if detail == "" {
-		return plain(word, maxTitle)
+		return markdown.Line(word, markdown.TitleRunes)
 	}
-	return plain(word+": "+detail, maxTitle)
+	return markdown.Line(word+": "+detail, markdown.TitleRunes)
 }
 
 // jobDuration is how long a job ran: started to completed, or to now while
@@ -316,9 +317,9 @@ func requested(r jobs.Request) string {
 	}
 	names := make([]string, len(r.Actions))
 	for i, a := range r.Actions {
-		names[i] = "**" + text(a, nameInComment) + "**"
+		names[i] = "**" + markdown.Text(a, nameInComment) + "**"
 	}
-	return list(names, actionsListed)
+	return markdown.List(names, actionsListed)
 }
 
 // forced is the note that --force-run-dependencies was given, or "".

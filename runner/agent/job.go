@@ -155,7 +155,7 @@ func (r *run) prepare(ctx context.Context) (exec.Spec, error) {
 // execute waits for the job, renewing the lease every lease/3 and cancelling
 // the job when the bot says so.
 func (r *run) execute(ctx context.Context) (exec.Status, error) {
-	interval := r.interval()
+	interval := r.a.renewEvery(r.t)
 	cancelSent := false
 	for {
 		if err := r.send(ctx, StageExecuting, CodeExecuting, "the job is running", nil, nil); err != nil {
@@ -305,15 +305,6 @@ func jobArgv(j Job) ([]string, error) {
 	return args, nil
 }
 
-// interval is how often a running task renews its lease: lease/3.
-func (r *run) interval() time.Duration {
-	lease := time.Duration(r.t.LeaseSeconds) * time.Second
-	if lease <= 0 {
-		lease = time.Minute
-	}
-	return max(lease/3, r.a.minInterval)
-}
-
 // renewing reports the stage and runs work, repeating the update every
 // interval so the lease holds through a long download or finalization. A
 // stale attempt stops work (through its context) and is returned.
@@ -321,32 +312,12 @@ func (r *run) renewing(ctx context.Context, stage, code, msg string, exit *int, 
 	if err := r.send(ctx, stage, code, msg, exit, nil); err != nil {
 		return err
 	}
-	wctx, stopWork := context.WithCancelCause(ctx)
-	defer stopWork(nil)
-	beat := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(r.interval())
-		defer t.Stop()
-		for {
-			select {
-			case <-beat:
-				return
-			case <-t.C:
-				if err := r.send(wctx, stage, code, msg, exit, nil); errors.Is(err, ErrStaleAttempt) {
-					stopWork(err)
-					return
-				}
-			}
+	return renewingLease(ctx, r.a.renewEvery(r.t), func(ctx context.Context) error {
+		if err := r.send(ctx, stage, code, msg, exit, nil); errors.Is(err, ErrStaleAttempt) {
+			return err
 		}
-	})
-	err := work(wctx)
-	close(beat)
-	wg.Wait()
-	if cause := context.Cause(wctx); errors.Is(cause, ErrStaleAttempt) {
-		return cause
-	}
-	return err
+		return nil
+	}, work)
 }
 
 // maxMessage is the bot's limit on an update's message, in bytes.

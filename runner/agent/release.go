@@ -16,7 +16,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/fivesafes/fivesafes/internal/logging"
 	"github.com/fivesafes/fivesafes/release/disclosure"
@@ -330,51 +329,18 @@ func (rw *releaseWork) renewing(ctx context.Context, work func(context.Context) 
 	if rw.t.Kind == KindUploadRelease {
 		msg = "uploading the release's files"
 	}
-	wctx, stopWork := context.WithCancelCause(ctx)
-	defer stopWork(nil)
-	beat := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(rw.interval())
-		defer t.Stop()
-		for {
-			select {
-			case <-beat:
-				return
-			case <-t.C:
-				ans, err := rw.send(wctx, Update{Stage: StageExecuting, StatusCode: CodeExecuting, Message: msg})
-				switch {
-				case errors.Is(err, ErrStaleAttempt):
-					stopWork(err)
-					return
-				case err == nil && ans.Cancel:
-					stopWork(errNotWanted)
-					return
-				case err != nil && wctx.Err() == nil:
-					rw.log.Error("lease renewal refused", "err", err)
-				}
-			}
+	return renewingLease(ctx, rw.a.renewEvery(rw.t), func(ctx context.Context) error {
+		ans, err := rw.send(ctx, Update{Stage: StageExecuting, StatusCode: CodeExecuting, Message: msg})
+		switch {
+		case errors.Is(err, ErrStaleAttempt):
+			return err
+		case err == nil && ans.Cancel:
+			return errNotWanted
+		case err != nil && ctx.Err() == nil:
+			rw.log.Error("lease renewal refused", "err", err)
 		}
-	})
-	err := work(wctx)
-	close(beat)
-	stopWork(errWorkDone) // ends a renewal still being retried
-	wg.Wait()
-	if cause := context.Cause(wctx); errors.Is(cause, ErrStaleAttempt) || errors.Is(cause, errNotWanted) {
-		return cause
-	}
-	return err
-}
-
-var errWorkDone = errors.New("work done")
-
-// interval is how often a running task renews its lease: lease/3.
-func (rw *releaseWork) interval() time.Duration {
-	lease := time.Duration(rw.t.LeaseSeconds) * time.Second
-	if lease <= 0 {
-		lease = time.Minute
-	}
-	return max(lease/3, rw.a.minInterval)
+		return nil
+	}, work)
 }
 
 // send sends an update with the attempt and the next seq.
