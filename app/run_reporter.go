@@ -13,8 +13,8 @@ import (
 
 	"github.com/fivesafes/fivesafes/app/runview"
 	"github.com/fivesafes/fivesafes/checks"
-	retry "github.com/fivesafes/fivesafes/internal/backoff"
 	"github.com/fivesafes/fivesafes/internal/logging"
+	"github.com/fivesafes/fivesafes/internal/outbox"
 	"github.com/fivesafes/fivesafes/runner/jobs"
 )
 
@@ -35,7 +35,7 @@ type RunReporter struct {
 	now      func() time.Time
 	log      *slog.Logger
 	// failed holds back a request or pull request whose report failed.
-	failed *retry.Backoff
+	failed *outbox.Backoff
 	// urgent are pull requests whose status comment should show a run's
 	// end at once rather than after the interval.
 	urgent map[string]bool
@@ -57,7 +57,7 @@ func WithReporterLogger(l *slog.Logger) RunReporterOption { return func(r *RunRe
 // the check run's details link.
 func NewRunReporter(st *jobs.Store, gh RunGitHub, runURL func(jobs.Request) string, opts ...RunReporterOption) *RunReporter {
 	r := &RunReporter{store: st, gh: gh, runURL: runURL, interval: 5 * time.Second, now: time.Now, log: slog.Default(),
-		failed: retry.New(time.Second, 5*time.Minute), urgent: map[string]bool{}}
+		failed: outbox.NewBackoff(time.Second, 5*time.Minute), urgent: map[string]bool{}}
 	for _, o := range opts {
 		o(r)
 	}
@@ -69,20 +69,7 @@ const reportBatch = 100
 
 // Run reports until ctx ends, waking on every change the store signals
 // and when a held-back report falls due.
-func (r *RunReporter) Run(ctx context.Context) {
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	for {
-		wake := r.pass(ctx)
-		timer.Reset(max(time.Until(wake), time.Millisecond))
-		select {
-		case <-ctx.Done():
-			return
-		case <-r.store.Changed():
-		case <-timer.C:
-		}
-	}
-}
+func (r *RunReporter) Run(ctx context.Context) { outbox.Loop(ctx, r.store.Changed(), r.pass) }
 
 // pass reports everything due and returns when to look again.
 func (r *RunReporter) pass(ctx context.Context) (wake time.Time) {

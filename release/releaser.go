@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/fivesafes/fivesafes/checks"
-	"github.com/fivesafes/fivesafes/internal/backoff"
 	"github.com/fivesafes/fivesafes/internal/logging"
+	"github.com/fivesafes/fivesafes/internal/outbox"
 )
 
 // Releaser carries release requests through GitHub: it opens the release
@@ -28,7 +28,7 @@ type Releaser struct {
 	prURL  func(repo string, pr int) string
 	now    func() time.Time
 	log    *slog.Logger
-	failed *backoff.Backoff // releases whose last step failed
+	failed *outbox.Backoff // releases whose last step failed
 }
 
 // ReleaserOption configures a Releaser.
@@ -41,7 +41,7 @@ func WithReleaserLogger(l *slog.Logger) ReleaserOption { return func(w *Releaser
 // for the manifest's link back to the research pull request.
 func NewReleaser(st *Store, gh GitHub, p Policy, prURL func(repo string, pr int) string, opts ...ReleaserOption) *Releaser {
 	w := &Releaser{store: st, gh: gh, policy: p, prURL: prURL, now: time.Now, log: slog.Default(),
-		failed: backoff.New(time.Second, 5*time.Minute)}
+		failed: outbox.NewBackoff(time.Second, 5*time.Minute)}
 	for _, o := range opts {
 		o(w)
 	}
@@ -49,20 +49,7 @@ func NewReleaser(st *Store, gh GitHub, p Policy, prURL func(repo string, pr int)
 }
 
 // Run works until ctx ends, waking on every change the store signals.
-func (w *Releaser) Run(ctx context.Context) {
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	for {
-		wake := w.pass(ctx)
-		timer.Reset(max(time.Until(wake), time.Millisecond))
-		select {
-		case <-ctx.Done():
-			return
-		case <-w.store.Changed():
-		case <-timer.C:
-		}
-	}
-}
+func (w *Releaser) Run(ctx context.Context) { outbox.Loop(ctx, w.store.Changed(), w.pass) }
 
 // pass carries every release that GitHub is behind on one step further,
 // and says when to look again.
@@ -200,13 +187,9 @@ func (w *Releaser) manifest(ctx context.Context, r Release) (Manifest, error) {
 	if err != nil {
 		return Manifest{}, err
 	}
-	stored, err := w.store.Files(ctx, r.ID, r.Revision)
+	files, err := w.store.Manifest(ctx, r.ID, r.Revision)
 	if err != nil {
 		return Manifest{}, err
-	}
-	files := make([]File, len(stored))
-	for i, f := range stored {
-		files[i] = f.File
 	}
 	return Manifest{Release: r.ID, Number: r.Number, Revision: r.Revision, Repo: r.Repo, ResearchPR: r.PR,
 		ResearchPRURL: w.prURL(r.Repo, r.PR), Workspace: r.Workspace, Backend: r.Backend, Requester: rev.RequestedBy,

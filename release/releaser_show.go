@@ -47,13 +47,9 @@ func (w *Releaser) show(ctx context.Context, repo checks.Repo, r Release) error 
 
 // view is what GitHub shows of r: the request with its current manifest.
 func (w *Releaser) view(ctx context.Context, r Release) (Request, error) {
-	stored, err := w.store.Files(ctx, r.ID, r.Revision)
+	files, err := w.store.Manifest(ctx, r.ID, r.Revision)
 	if err != nil {
 		return Request{}, err
-	}
-	files := make([]File, len(stored))
-	for i, f := range stored {
-		files[i] = f.File
 	}
 	return Request{ID: r.ID, Number: r.Number, Revision: r.Revision, State: r.State, Requester: r.Requester,
 		Backend: r.Backend, ResearchPR: r.PR, ReleasePR: r.ReleasePR, Branch: r.Branch, ManifestCommit: r.ManifestCommit,

@@ -293,7 +293,20 @@ type StoredFile struct {
 	Received bool
 }
 
-// Files returns the manifest of a revision, by path.
+// Manifest returns the files of a revision's manifest, by path.
+func (s *Store) Manifest(ctx context.Context, id string, rev int) ([]File, error) {
+	stored, err := s.Files(ctx, id, rev)
+	if err != nil {
+		return nil, err
+	}
+	files := make([]File, len(stored))
+	for i, f := range stored {
+		files[i] = f.File
+	}
+	return files, nil
+}
+
+// Files returns the manifest of a revision, by path, and which arrived.
 func (s *Store) Files(ctx context.Context, id string, rev int) ([]StoredFile, error) {
 	return filesOf(ctx, s.db.R, id, rev)
 }

@@ -1,13 +1,14 @@
-// Package backoff holds back work that failed, by key, for longer after
-// each failure: the outbox workers (the run reporter, the releaser) use it
-// between their attempts to show GitHub what changed. It lives in memory:
-// a restart only means an earlier retry.
-package backoff
+// Package outbox holds what the outbox workers share: the run reporter and
+// the releaser each show GitHub what a store recorded (its outbox) and
+// mark it shown. Loop runs such a worker; Backoff holds back, by key, what
+// failed, for longer after each failure. Backoff lives in memory: a restart
+// only means an earlier retry.
+package outbox
 
 import "time"
 
 // Backoff is the failures of each key and when each may be tried again.
-// Its zero value is not usable; make one with New. It is not safe for
+// Its zero value is not usable; make one with NewBackoff. It is not safe for
 // concurrent use: each worker has its own.
 type Backoff struct {
 	first, limit time.Duration
@@ -15,8 +16,8 @@ type Backoff struct {
 	until        map[string]time.Time
 }
 
-// New waits first after a key's first failure, doubling up to limit.
-func New(first, limit time.Duration) *Backoff {
+// NewBackoff waits first after a key's first failure, doubling up to limit.
+func NewBackoff(first, limit time.Duration) *Backoff {
 	return &Backoff{first: first, limit: limit, fails: map[string]int{}, until: map[string]time.Time{}}
 }
 

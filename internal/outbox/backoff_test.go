@@ -1,4 +1,4 @@
-package backoff
+package outbox
 
 import (
 	"testing"
@@ -7,7 +7,7 @@ import (
 
 func TestBackoffDoublesUpToItsLimitAndForgetsOnSuccess(t *testing.T) {
 	t.Parallel()
-	b := New(time.Second, 5*time.Second)
+	b := NewBackoff(time.Second, 5*time.Second)
 	now := time.Unix(1000, 0)
 	if _, held := b.Until("k"); held {
 		t.Fatal("a key that never failed is held back")
