@@ -68,13 +68,13 @@ const commandsHint = "<sub>Comment `/run ACTION...` to run actions, `/cancel` to
 // per line under it.
 func runBlock(v view, detailsURL func(jobs.Request) string, now time.Time) string {
 	r := v.r
-	word, detail := v.headline(markdown.Text)
+	word, detail := v.headline(markdown.TextNoMentions)
 	state := "**" + word + "**"
 	if detail != "" {
 		state += ": " + detail
 	}
 	head := fmt.Sprintf("- %s Run #%d · %s · by %s · %s · on %s", v.emoji(), r.Number, state,
-		markdown.Mention(r.Requester), markdown.ShortSHA(r.HeadSHA), markdown.Text(r.Backend, 40))
+		markdown.Mention(r.Requester), markdown.ShortSHA(r.HeadSHA), markdown.TextNoMentions(r.Backend, 40))
 	if detailsURL != nil {
 		if u := markdown.SafeURL(detailsURL(r)); u != "" {
 			head += " · [details](" + u + ")"
@@ -89,7 +89,7 @@ func runBlock(v view, detailsURL func(jobs.Request) string, now time.Time) strin
 			out = append(out, fmt.Sprintf("  - … and %s: see the details", markdown.Plural(len(v.own)-i, "more job")))
 			break
 		}
-		line := fmt.Sprintf("  - %s — %s", markdown.Text(j.Action, nameInComment), statusCode(j.Status))
+		line := fmt.Sprintf("  - %s — %s", markdown.TextNoMentions(j.Action, nameInComment), statusCode(j.Status))
 		if d := jobDuration(j, now); d != "" {
 			line += " — " + d
 		}

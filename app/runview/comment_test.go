@@ -125,3 +125,21 @@ func TestStatusCommentLinksOnlyToWebURLs(t *testing.T) {
 		}
 	}
 }
+
+// The status comment is an issue comment, where GitHub notifies whoever
+// is mentioned: names from project.yaml mention nobody.
+func TestStatusCommentMentionsNobodyByName(t *testing.T) {
+	t.Parallel()
+	r := request(1, jobs.RequestRunning, requestedStep("@octo-org/everyone"))
+	held := request(2, jobs.RequestHeld)
+	held.Actions = []string{"@mia"}
+	got := StatusComment([]RequestJobs{{r, []jobs.Job{pending(r, "@octo-org/everyone")}}, {held, nil}}, details, now)
+	for _, mention := range []string{"@octo-org/everyone", "@mia"} {
+		if strings.Contains(got, mention) {
+			t.Errorf("the comment mentions %s:\n%s", mention, got)
+		}
+	}
+	if !strings.Contains(got, "@ana") {
+		t.Errorf("the requester is no longer named:\n%s", got)
+	}
+}

@@ -317,7 +317,7 @@ func requested(r jobs.Request) string {
 	}
 	names := make([]string, len(r.Actions))
 	for i, a := range r.Actions {
-		names[i] = "**" + markdown.Text(a, nameInComment) + "**"
+		names[i] = "**" + markdown.TextNoMentions(a, nameInComment) + "**"
 	}
 	return markdown.List(names, actionsListed)
 }
