@@ -232,11 +232,11 @@ func TestE2EAPushToTheReleaseBranchTaintsIt(t *testing.T) {
 	t.Parallel()
 	e := startRuns(t, sandbox.Options{Config: releaseConfig})
 	e.agent("tpp")
-	e.Repo.SetPermission("eve", "write")
 	_, branch, rp, _ := e.inReview(releaseConfig, releaseStudy(nil))
 	manifest := rp.HeadSHA
+	// Another app's push: a bot's, but not this bot's.
 
-	foreign := e.Repo.PushAs(rp.HeadRef, "eve", map[string]string{release.ReleasedPath(branch, "output/counts.csv"): "group,count\nall,1\n"})
+	foreign := e.Repo.PushAs(rp.HeadRef, "renovate[bot]", map[string]string{release.ReleasedPath(branch, "output/counts.csv"): "group,count\nall,1\n"})
 	if err := e.Emulator.WaitFor(e.ctx, func() bool { return e.Repo.Head(rp.HeadRef) == manifest }); err != nil {
 		t.Fatalf("the bot did not restore its manifest commit (head %s, foreign %s)", e.Repo.Head(rp.HeadRef), foreign)
 	}

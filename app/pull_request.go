@@ -52,7 +52,7 @@ func (h *PullRequestHandler) Handle(ctx context.Context, d inbox.Delivery) error
 			return err
 		}
 	}
-	if h.Releases != nil && e.GetAction() == "synchronize" && !isBot(e.GetSender()) {
+	if h.Releases != nil && e.GetAction() == "synchronize" {
 		if err := h.Releases.Pushed(ctx, repo, number, head, e.GetSender().GetLogin()); err != nil {
 			return err
 		}

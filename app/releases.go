@@ -201,7 +201,8 @@ func (r *Releases) checkerRoles(ctx context.Context, repo checks.Repo, reviews [
 
 // Pushed notes a push to a pull request's branch: on a release pull
 // request, a commit the bot did not make taints the release until the bot
-// puts its own back.
+// puts its own back. Whose push it was is told by the commit, not by the
+// sender GitHub names (another app's pushes are bots' too).
 func (r *Releases) Pushed(ctx context.Context, repo checks.Repo, number int, head, pusher string) error {
 	rel, err := r.store.ByReleasePR(ctx, repo.FullName(), number)
 	if errors.Is(err, release.ErrNotFound) {
@@ -210,7 +211,6 @@ func (r *Releases) Pushed(ctx context.Context, repo checks.Repo, number int, hea
 	if err != nil {
 		return err
 	}
-	logging.From(ctx).Warn("a commit not made by fivesafes was pushed to a release branch", logging.KeyRelease, rel.ID, "commit", head, "pusher", pusher)
 	return r.store.Taint(ctx, rel.ID, head, pusher, r.now())
 }
 

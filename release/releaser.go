@@ -151,7 +151,7 @@ func (w *Releaser) publish(ctx context.Context, repo checks.Repo, r Release) err
 	if err != nil {
 		return err
 	}
-	if err := w.gh.MoveBranch(ctx, repo, r.ReleaseBranch, commit, true); err != nil {
+	if err := w.moveBranch(ctx, repo, r, commit); err != nil {
 		return err
 	}
 	pr, found, err := w.gh.FindPullRequest(ctx, repo, r.ReleaseBranch, base)
@@ -204,7 +204,7 @@ func (w *Releaser) restore(ctx context.Context, repo checks.Repo, r Release) err
 		commit = r.ReleasedCommit
 	}
 	if commit != "" {
-		if err := w.gh.MoveBranch(ctx, repo, r.ReleaseBranch, commit, true); err != nil {
+		if err := w.moveBranch(ctx, repo, r, commit); err != nil {
 			return err
 		}
 	}
@@ -232,11 +232,20 @@ func (w *Releaser) commitIfComplete(ctx context.Context, repo checks.Repo, r Rel
 	if err != nil {
 		return false, err
 	}
-	if err := w.gh.MoveBranch(ctx, repo, r.ReleaseBranch, commit, true); err != nil {
+	if err := w.moveBranch(ctx, repo, r, commit); err != nil {
 		return false, err
 	}
 	logging.From(ctx).Info("released files committed", "commit", commit, "files", len(files))
 	return true, w.store.Released(ctx, r.ID, commit, w.now())
+}
+
+// moveBranch points the release branch at commit, saying first that it is
+// the bot's doing, so that the push is not taken for someone else's.
+func (w *Releaser) moveBranch(ctx context.Context, repo checks.Repo, r Release, commit string) error {
+	if err := w.store.MovingTo(ctx, r.ID, commit); err != nil {
+		return err
+	}
+	return w.gh.MoveBranch(ctx, repo, r.ReleaseBranch, commit, true)
 }
 
 func bytesFile(path string, data []byte) CommitFile {

@@ -50,6 +50,7 @@ type Release struct {
 	ReleasedCommit string
 	CheckRunID     int64
 	CheckRunSent   bool
+	MovingTo       string  // the commit the bot is moving the release branch to
 	Tainted        string  // a commit someone else pushed to the release branch
 	Verdict        Verdict // the policy's last verdict on the manifest commit
 	ApprovedAt     time.Time
@@ -181,7 +182,7 @@ func uploadTaskID(id string, rev int) string  { return fmt.Sprintf("upload-%s-%d
 
 const releaseColumns = `id, number, repo, installation_id, pr, workspace, branch, backend, requester, state, revision,
 	reason, created_at, finished_at, release_branch, release_pr, published, manifest_commit, released_commit,
-	check_run_id, check_run_sent, tainted, verdict, approved_at, version, reported_version`
+	check_run_id, check_run_sent, moving_to, tainted, verdict, approved_at, version, reported_version`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -197,7 +198,7 @@ func scanRelease(row scanner) (Release, error) {
 	var verdict string
 	err := row.Scan(&r.ID, &r.Number, &r.Repo, &r.InstallationID, &r.PR, &r.Workspace, &r.Branch, &r.Backend, &r.Requester,
 		&r.State, &r.Revision, &r.Reason, &created, &finished, &r.ReleaseBranch, &r.ReleasePR, &r.Published,
-		&r.ManifestCommit, &r.ReleasedCommit, &r.CheckRunID, &r.CheckRunSent, &r.Tainted, &verdict, &approved, &r.Version, &r.Reported)
+		&r.ManifestCommit, &r.ReleasedCommit, &r.CheckRunID, &r.CheckRunSent, &r.MovingTo, &r.Tainted, &verdict, &approved, &r.Version, &r.Reported)
 	if err != nil {
 		return r, err
 	}

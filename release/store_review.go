@@ -124,13 +124,23 @@ func (t *txn) approve(r *Release, v Verdict) error {
 	return t.audit("release.approved", Actor, *r, map[string]any{"revision": r.Revision, "commit": r.ManifestCommit, "approved_by": v.Counted})
 }
 
-// Taint records that someone else pushed commit to the release branch: an
-// alarm. Reviews decide nothing until the bot has put its own commit back
-// (Restored).
+// MovingTo records, before the bot moves the release branch, the commit
+// it moves it to: the push GitHub then reports is the bot's own, whoever
+// GitHub names as its sender.
+func (s *Store) MovingTo(ctx context.Context, id, commit string) error {
+	_, err := s.db.W.ExecContext(ctx, `UPDATE releases SET moving_to = ? WHERE id = ?`, commit, id)
+	return err
+}
+
+// Taint records that a commit the bot did not make was pushed to the
+// release branch: an alarm. Reviews decide nothing until the bot has put
+// its own commit back (Restored). A push of a commit the bot made, or is
+// moving the branch to, is no taint.
 func (s *Store) Taint(ctx context.Context, id, commit, pusher string, now time.Time) error {
 	return s.write(ctx, now, func(t *txn) error {
 		r, err := releaseBy(ctx, t.tx, id)
-		if err != nil || r.State.Finished() && r.State != Released || commit == r.ManifestCommit || commit == r.ReleasedCommit || commit == "" {
+		ours := commit == r.ManifestCommit || commit == r.ReleasedCommit || commit == r.MovingTo
+		if err != nil || r.State.Finished() && r.State != Released || ours || commit == "" {
 			return err
 		}
 		if err := t.set(id, `tainted = ?`, commit); err != nil {

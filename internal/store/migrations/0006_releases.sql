@@ -24,6 +24,7 @@ CREATE TABLE releases (
 	released_commit   TEXT NOT NULL DEFAULT '',
 	check_run_id      INTEGER NOT NULL DEFAULT 0, -- on manifest_commit
 	check_run_sent    INTEGER NOT NULL DEFAULT 0,
+	moving_to         TEXT NOT NULL DEFAULT '',   -- the commit the bot is moving the release branch to
 	tainted           TEXT NOT NULL DEFAULT '',   -- a commit someone else pushed to the release branch
 	verdict           TEXT NOT NULL DEFAULT '{}', -- JSON: the policy's last verdict, who counted and who did not
 	approved_at       INTEGER,
