@@ -66,6 +66,9 @@ func TestE2EReleaseApprovedByTwoCheckersIsCommitted(t *testing.T) {
 		t.Errorf("the study's PNG is %d bytes, want 264", len(png))
 	}
 	done := e.waitReleaseCheck(rp.HeadSHA, func(r ghemu.CheckRun) bool { return r.Conclusion == "success" })
+	if !strings.HasSuffix(done.DetailsURL, "/releases/"+rel.ID) {
+		t.Errorf("release check run links to %q, not the release's page", done.DetailsURL)
+	}
 	if !strings.Contains(done.Output.Summary, "cara") || !strings.Contains(done.Output.Summary, "dan") {
 		t.Errorf("release check run summary does not say who approved:\n%s", done.Output.Summary)
 	}

@@ -133,7 +133,8 @@ func NewServer(ctx context.Context, cfg *config.Config, opts ...ServerOption) (*
 	s.dispatcher = NewDispatcher(s.inbox, handlers, append([]DispatcherOption{
 		WithWorkers(cfg.Workers), WithDispatcherMetrics(s.metrics),
 	}, s.dispOpts...)...)
-	s.releaser = release.NewReleaser(s.releases, rgh, checkers, webPR(cfg.GitHub.APIURL), release.WithReleaserLogger(s.log))
+	s.releaser = release.NewReleaser(s.releases, rgh, checkers, webPR(cfg.GitHub.APIURL), release.WithReleaserLogger(s.log),
+		release.WithReleasePages(func(id string) string { return cfg.PublicURL + "/releases/" + id }))
 	s.reporter = NewRunReporter(s.jobs, gh, s.RunURL, WithReportInterval(cfg.Runs.StatusInterval), WithReporterLogger(s.log))
 	if s.sweepEvery <= 0 {
 		s.sweepEvery = min(max(cfg.Runs.Lease/4, time.Second), 30*time.Second)

@@ -26,6 +26,7 @@ type Releaser struct {
 	gh     GitHub
 	policy Policy
 	prURL  func(repo string, pr int) string
+	page   func(releaseID string) string
 	now    func() time.Time
 	log    *slog.Logger
 	failed *outbox.Backoff // releases whose last step failed
@@ -33,6 +34,12 @@ type Releaser struct {
 
 // ReleaserOption configures a Releaser.
 type ReleaserOption func(*Releaser)
+
+// WithReleasePages sets a release's public page, the check run's details
+// link (default: the release pull request).
+func WithReleasePages(page func(releaseID string) string) ReleaserOption {
+	return func(w *Releaser) { w.page = page }
+}
 
 // WithReleaserLogger sets the logger (default slog.Default()).
 func WithReleaserLogger(l *slog.Logger) ReleaserOption { return func(w *Releaser) { w.log = l } }

@@ -86,12 +86,21 @@ func (w *Releaser) checkRun(ctx context.Context, repo checks.Repo, r Release, v 
 	}
 	id, err := w.gh.CreateCheckRun(ctx, repo, checks.NewCheckRun{Name: CheckRunName, HeadSHA: r.ManifestCommit,
 		ExternalID: externalID, Status: v.Status, Conclusion: upd.Conclusion, CompletedAt: upd.CompletedAt,
-		Output: &v.Output, DetailsURL: w.prURL(r.Repo, r.ReleasePR)})
+		Output: &v.Output, DetailsURL: w.detailsURL(r)})
 	if err != nil {
 		return err
 	}
 	logging.From(ctx).Debug("release check run created", logging.KeyCheckRun, id)
 	return w.store.SetCheckRun(ctx, r.ID, id)
+}
+
+// detailsURL is where the check run's details link goes: the release's
+// page on the bot, or its pull request.
+func (w *Releaser) detailsURL(r Release) string {
+	if w.page != nil {
+		return w.page(r.ID)
+	}
+	return w.prURL(r.Repo, r.ReleasePR)
 }
 
 // commentOnce posts body on issue number unless a comment with its marker
