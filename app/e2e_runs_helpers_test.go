@@ -249,3 +249,16 @@ func jobRow(r ghemu.CheckRun, action string) string {
 	}
 	return ""
 }
+
+// noRunCheckRuns fails if any of the commits has a run's check run: what
+// was refused shows no run.
+func (e *runEnv) noRunCheckRuns(shas ...string) {
+	e.t.Helper()
+	for _, sha := range shas {
+		for _, r := range e.Repo.CheckRuns(sha) {
+			if strings.HasPrefix(r.Name, "fivesafes / run") {
+				e.t.Errorf("a refused run got a check run on %s: %s", sha, r.Name)
+			}
+		}
+	}
+}

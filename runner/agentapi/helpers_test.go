@@ -85,6 +85,8 @@ func (e *env) do(method, path, token string, body any) (int, []byte) {
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
+	case io.Reader:
+		rd = b
 	case string:
 		rd = strings.NewReader(b)
 	default:

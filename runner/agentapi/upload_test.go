@@ -61,27 +61,12 @@ func (e *env) put(token, id, path string, body io.Reader) (int, map[string]strin
 
 func (e *env) putURL(token, url string, body io.Reader) (int, map[string]string) {
 	e.t.Helper()
-	req, err := http.NewRequest("PUT", url, body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := e.srv.Client().Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	status, raw := e.do("PUT", strings.TrimPrefix(url, e.srv.URL), token, body)
 	var msg map[string]string
 	if err := json.Unmarshal(raw, &msg); err != nil {
-		e.t.Fatalf("answer %d %q is not a JSON object: %v", resp.StatusCode, raw, err)
+		e.t.Fatalf("answer %d %q is not a JSON object: %v", status, raw, err)
 	}
-	return resp.StatusCode, msg
+	return status, msg
 }
 
 func TestUploadAnswersWhatTheReceiverSays(t *testing.T) {
