@@ -173,7 +173,7 @@ func TestBrowserPages(t *testing.T) {
 	t.Parallel()
 	e := startRuns(t, sandbox.Options{Config: releaseConfig})
 	e.agent("tpp")
-	_, _, rp, _ := e.inReview(releaseConfig, releaseStudy(nil))
+	_, _, rp := e.inReview()
 	e.Repo.Review(rp.Number, "cara", "APPROVED", "")
 	e.Repo.Review(rp.Number, "dan", "APPROVED", "")
 	rel := e.wantState(rp.Number, release.Released)

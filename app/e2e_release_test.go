@@ -82,12 +82,11 @@ func TestE2EReleaseApprovedByTwoCheckersIsCommitted(t *testing.T) {
 
 // The release is asked for and its pull request opened; the checkers have
 // not reviewed yet.
-func (e *runEnv) inReview(config string, files map[string]string) (pr int, branch string, rp ghemu.PullRequest, asked int64) {
+func (e *runEnv) inReview() (pr int, branch string, rp ghemu.PullRequest) {
 	e.t.Helper()
-	pr, _, branch = e.ranAll(files)
-	asked = e.Repo.Comment(pr, "ana", releaseAsk("output/counts.csv", "output/plot.png"))
-	rp = e.waitReleasePR(pr, 1)
-	return pr, branch, rp, asked
+	pr, _, branch = e.ranAll(releaseStudy(nil))
+	e.Repo.Comment(pr, "ana", releaseAsk("output/counts.csv", "output/plot.png"))
+	return pr, branch, e.waitReleasePR(pr, 1)
 }
 
 // wantState waits for the release of pull request number to be in state.
@@ -117,7 +116,7 @@ func TestE2EReleaseReviewsThatDoNotCount(t *testing.T) {
 	e := startRuns(t, sandbox.Options{Config: "release:\n  approvals_required: 2\n  checkers:\n    users: [ana, cara, dan]\n"})
 	e.agent("tpp")
 	e.Repo.SetPermission("rex", "read")
-	_, _, rp, _ := e.inReview(releaseConfig, releaseStudy(nil))
+	_, _, rp := e.inReview()
 	manifest := rp.HeadSHA
 
 	// dan approves, and his review is dismissed: it counts for nothing.
@@ -154,7 +153,7 @@ func TestE2EChangesRequestedThenANewRevision(t *testing.T) {
 	t.Parallel()
 	e := startRuns(t, sandbox.Options{Config: releaseConfig})
 	e.agent("tpp")
-	pr, branch, rp, _ := e.inReview(releaseConfig, releaseStudy(nil))
+	pr, branch, rp := e.inReview()
 	first := rp.HeadSHA
 
 	e.Repo.Review(rp.Number, "dan", "APPROVED", "") // on revision 1
@@ -189,7 +188,7 @@ func TestE2ETamperedUploadIsRefused(t *testing.T) {
 	t.Parallel()
 	e := startRuns(t, sandbox.Options{Config: releaseConfig})
 	a := e.agent("tpp")
-	_, branch, rp, _ := e.inReview(releaseConfig, releaseStudy(nil))
+	_, branch, rp := e.inReview()
 	if err := a.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +234,7 @@ func TestE2EAPushToTheReleaseBranchTaintsIt(t *testing.T) {
 	t.Parallel()
 	e := startRuns(t, sandbox.Options{Config: releaseConfig})
 	e.agent("tpp")
-	_, branch, rp, _ := e.inReview(releaseConfig, releaseStudy(nil))
+	_, branch, rp := e.inReview()
 	manifest := rp.HeadSHA
 	// Another app's push: a bot's, but not this bot's.
 
@@ -284,7 +283,7 @@ func TestE2EWithdraw(t *testing.T) {
 	t.Parallel()
 	e := startRuns(t, sandbox.Options{Config: releaseConfig})
 	e.agent("tpp")
-	pr, _, rp, _ := e.inReview(releaseConfig, releaseStudy(nil))
+	pr, _, rp := e.inReview()
 	c := e.Repo.Comment(rp.Number, "ana", "/withdraw")
 	e.reply(rp.Number, c, "Release #1 is withdrawn")
 	e.wantState(rp.Number, release.Withdrawn)
@@ -305,7 +304,7 @@ func TestE2EBotRestartBetweenApprovalAndCommit(t *testing.T) {
 	t.Parallel()
 	e := startRuns(t, sandbox.Options{Config: releaseConfig})
 	a := e.agent("tpp")
-	pr, branch, rp, _ := e.inReview(releaseConfig, releaseStudy(nil))
+	_, branch, rp := e.inReview()
 	if err := a.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -339,5 +338,4 @@ func TestE2EBotRestartBetweenApprovalAndCommit(t *testing.T) {
 	if n := e.Emulator.Requests("POST", "/repos/{owner}/{repo}/git/commits"); n != 2 {
 		t.Errorf("%d commits made, want 2 (the manifest and the files)", n)
 	}
-	_ = pr
 }

@@ -26,7 +26,6 @@ type fakeRunGitHub struct {
 	comments map[int64]string
 	roles    map[string]string
 	pr       PullRequest
-	files    map[string]string
 }
 
 func newFakeRunGitHub() *fakeRunGitHub {

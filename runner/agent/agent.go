@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -235,8 +234,6 @@ func sleep(ctx context.Context, d time.Duration) {
 	case <-t.C:
 	}
 }
-
-var errDropped = errors.New("task dropped")
 
 // reportOrphans logs jobs the executor knows that no task record names (a
 // dropped stale attempt whose task never came back): without a task there is
