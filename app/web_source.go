@@ -34,27 +34,27 @@ func (s pagesSource) RecentRuns(ctx context.Context, limit int) ([]web.Run, erro
 	return s.runs(ctx, rs)
 }
 
+// runs lists requests with their job counts, counted in one query.
 func (s pagesSource) runs(ctx context.Context, rs []jobs.Request) ([]web.Run, error) {
+	ids := make([]string, len(rs))
+	for i, r := range rs {
+		ids[i] = r.ID
+	}
+	counts, err := s.jobs.JobCounts(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]web.Run, len(rs))
 	for i, r := range rs {
-		js, err := s.jobs.Jobs(ctx, r.ID)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = runOf(r, js)
+		out[i] = runOf(r, counts[r.ID])
 	}
 	return out, nil
 }
 
-func runOf(r jobs.Request, js []jobs.Job) web.Run {
-	w := web.Run{ID: r.ID, Number: r.Number, Repo: r.Repo, PR: r.PR, HeadSHA: r.HeadSHA, Backend: r.Backend,
-		Requester: r.Requester, Status: string(r.Status), CreatedAt: r.CreatedAt, FinishedAt: r.FinishedAt, Jobs: len(js)}
-	for _, j := range js {
-		if j.State == plan.Failed {
-			w.JobsFailed++
-		}
-	}
-	return w
+func runOf(r jobs.Request, c jobs.JobCount) web.Run {
+	return web.Run{ID: r.ID, Number: r.Number, Repo: r.Repo, PR: r.PR, HeadSHA: r.HeadSHA, Backend: r.Backend,
+		Requester: r.Requester, Status: string(r.Status), CreatedAt: r.CreatedAt, FinishedAt: r.FinishedAt,
+		Jobs: c.Jobs, JobsFailed: c.Failed}
 }
 
 func (s pagesSource) RecentReleases(ctx context.Context, limit int) ([]web.Release, error) {
@@ -65,14 +65,15 @@ func (s pagesSource) RecentReleases(ctx context.Context, limit int) ([]web.Relea
 	return s.releaseList(ctx, rs)
 }
 
+// releaseList lists releases with their file counts, counted in one query.
 func (s pagesSource) releaseList(ctx context.Context, rs []release.Release) ([]web.Release, error) {
+	counts, err := s.releases.FileCounts(ctx, rs)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]web.Release, len(rs))
 	for i, r := range rs {
-		files, err := s.releases.Files(ctx, r.ID, r.Revision)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = releaseOf(r, len(files))
+		out[i] = releaseOf(r, counts[r.ID])
 	}
 	return out, nil
 }
@@ -94,7 +95,13 @@ func (s pagesSource) Run(ctx context.Context, id string) (web.RunDetail, error) 
 	if err != nil {
 		return web.RunDetail{}, err
 	}
-	d := web.RunDetail{Run: runOf(r, js), Actions: r.Actions, Force: r.Force, ApprovedBy: r.ApprovedBy}
+	count := jobs.JobCount{Jobs: len(js)}
+	for _, j := range js {
+		if j.State == plan.Failed {
+			count.Failed++
+		}
+	}
+	d := web.RunDetail{Run: runOf(r, count), Actions: r.Actions, Force: r.Force, ApprovedBy: r.ApprovedBy}
 	for _, st := range r.Plan {
 		d.Plan = append(d.Plan, web.PlanStep{Action: st.Action, Decision: string(st.Decision), Reason: st.Reason, JobID: st.JobID})
 	}

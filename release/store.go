@@ -294,6 +294,36 @@ type StoredFile struct {
 	Received bool
 }
 
+// FileCounts counts the files of each release's current revision, in one
+// query, for lists.
+func (s *Store) FileCounts(ctx context.Context, rs []Release) (map[string]int, error) {
+	type key struct {
+		ID       string `json:"id"`
+		Revision int    `json:"rev"`
+	}
+	keys := make([]key, len(rs))
+	for i, r := range rs {
+		keys[i] = key{r.ID, r.Revision}
+	}
+	rows, err := s.db.R.QueryContext(ctx, `SELECT f.release_id, count(*) FROM release_files f
+		JOIN json_each(?) k ON f.release_id = k.value ->> 'id' AND f.revision = k.value ->> 'rev'
+		GROUP BY f.release_id`, mustJSON(keys))
+	if err != nil {
+		return nil, fmt.Errorf("count release files: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]int, len(rs))
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, fmt.Errorf("count release files: %w", err)
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}
+
 // Manifest returns the files of a revision's manifest, by path.
 func (s *Store) Manifest(ctx context.Context, id string, rev int) ([]File, error) {
 	stored, err := s.Files(ctx, id, rev)

@@ -1349,3 +1349,25 @@ func TestResolve(t *testing.T) {
 		})
 	}
 }
+
+func TestFileCountsCountTheCurrentRevision(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	r := f.inReview("c1", manifest("output/a.csv", "output/b.csv"))
+	// Revision 2 asks for one file: its count is the release's now.
+	r2 := f.ask(askFor("c2", "output/a.csv"))
+	if r2.ID != r.ID || r2.Revision != 2 {
+		t.Fatalf("second ask made %s revision %d", r2.ID, r2.Revision)
+	}
+	c, _ := f.claim("tpp", jobs.PrepareRelease)
+	f.report(c, jobs.Succeeded, "", manifest("output/a.csv"))
+	pending := f.ask(release.Ask{Repo: "owner/other", InstallationID: 7, PR: 1, Workspace: "owner/other/b", Branch: "b",
+		Backend: "tpp", Requester: "ana", Trigger: "c3", Paths: []string{"output/a.csv"}, Context: "c", Controls: "c"})
+	got, err := f.rs.FileCounts(f.ctx, []release.Release{f.get(r.ID), pending})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[r.ID] != 1 {
+		t.Fatalf("file counts %v, want only %s with 1 (the other has no manifest yet)", got, r.ID)
+	}
+}

@@ -265,6 +265,29 @@ func (s *Store) Requests(ctx context.Context, repo string, pr int) ([]Request, e
 	return queryRequests(ctx, s.db.R, `WHERE repo = ? AND pr = ? ORDER BY number DESC`, repo, pr)
 }
 
+// JobCount is how many jobs a request made, and how many of them failed.
+type JobCount struct{ Jobs, Failed int }
+
+// JobCounts counts the jobs of each request, in one query, for lists.
+func (s *Store) JobCounts(ctx context.Context, ids []string) (map[string]JobCount, error) {
+	rows, err := s.db.R.QueryContext(ctx, `SELECT job_request_id, count(*), coalesce(sum(state = 'failed'), 0) FROM jobs
+		WHERE job_request_id IN (SELECT value FROM json_each(?)) GROUP BY job_request_id`, mustJSON(nonNil(ids)))
+	if err != nil {
+		return nil, fmt.Errorf("count jobs: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]JobCount, len(ids))
+	for rows.Next() {
+		var id string
+		var c JobCount
+		if err := rows.Scan(&id, &c.Jobs, &c.Failed); err != nil {
+			return nil, fmt.Errorf("count jobs: %w", err)
+		}
+		out[id] = c
+	}
+	return out, rows.Err()
+}
+
 // RecentRequests returns the newest job requests of every repository.
 func (s *Store) RecentRequests(ctx context.Context, limit int) ([]Request, error) {
 	return queryRequests(ctx, s.db.R, `ORDER BY created_at DESC, rowid DESC LIMIT ?`, limit)

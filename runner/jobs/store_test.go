@@ -538,3 +538,19 @@ func TestRequestsForRendering(t *testing.T) {
 		t.Fatalf("jobs %+v, %v", js, err)
 	}
 }
+
+func TestJobCountsCountEachRequestsJobs(t *testing.T) {
+	f := newFixture(t)
+	r1, js := jobstest.Run(t, f.st, nil, "tpp", "c1", "model")
+	c := f.claim("tpp")
+	f.update(c, jobs.Update{Attempt: 1, Seq: 1, Status: jobs.NonzeroExit, ExitCode: intp(1)})
+	r2, _ := jobstest.Run(t, f.st, nil, "emis", "c2", "generate_dataset")
+	got, err := f.st.JobCounts(context.Background(), []string{r1.ID, r2.ID, "nope"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]jobs.JobCount{r1.ID: {Jobs: len(js), Failed: 3}, r2.ID: {Jobs: 1}}
+	if len(got) != len(want) || got[r1.ID] != want[r1.ID] || got[r2.ID] != want[r2.ID] {
+		t.Fatalf("counts %+v, want %+v", got, want)
+	}
+}
