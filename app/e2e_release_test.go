@@ -147,6 +147,11 @@ func TestE2EReleaseReviewsThatDoNotCount(t *testing.T) {
 	if len(reviews) != 5 {
 		t.Errorf("%d reviews logged, want 5:\n%s", len(reviews), strings.Join(reviews, "\n"))
 	}
+	// Eight review events and replies later, the bot looked once for the
+	// comment it posts on the research pull request.
+	if n := e.Emulator.Requests("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments"); n > 1 {
+		t.Errorf("the comments were listed %d times", n)
+	}
 }
 
 func TestE2EChangesRequestedThenANewRevision(t *testing.T) {

@@ -30,6 +30,9 @@ type Releaser struct {
 	now    func() time.Time
 	log    *slog.Logger
 	failed *outbox.Backoff // releases whose last step failed
+	// posted are the comments known to be on GitHub (by issue and marker),
+	// so that only the first step after a start looks for them.
+	posted map[string]bool
 }
 
 // ReleaserOption configures a Releaser.
@@ -48,7 +51,7 @@ func WithReleaserLogger(l *slog.Logger) ReleaserOption { return func(w *Releaser
 // for the manifest's link back to the research pull request.
 func NewReleaser(st *Store, gh GitHub, p Policy, prURL func(repo string, pr int) string, opts ...ReleaserOption) *Releaser {
 	w := &Releaser{store: st, gh: gh, policy: p, prURL: prURL, now: time.Now, log: slog.Default(),
-		failed: outbox.NewBackoff(time.Second, 5*time.Minute)}
+		failed: outbox.NewBackoff(time.Second, 5*time.Minute), posted: map[string]bool{}}
 	for _, o := range opts {
 		o(w)
 	}

@@ -109,13 +109,23 @@ func (w *Releaser) commentOnce(ctx context.Context, repo checks.Repo, number int
 	if body == "" {
 		return nil
 	}
-	if m := Marker(body); m != "" {
-		if _, found, err := w.gh.FindComment(ctx, repo, number, m); err != nil || found {
+	m := Marker(body)
+	key := fmt.Sprintf("%s#%d %s", repo.FullName(), number, m)
+	if m != "" && !w.posted[key] {
+		_, found, err := w.gh.FindComment(ctx, repo, number, m)
+		if err != nil {
 			return err
 		}
+		w.posted[key] = found
 	}
-	_, err := w.gh.CreateComment(ctx, repo, number, body)
-	return err
+	if w.posted[key] {
+		return nil
+	}
+	if _, err := w.gh.CreateComment(ctx, repo, number, body); err != nil {
+		return err
+	}
+	w.posted[key] = m != ""
+	return nil
 }
 
 // releaseTitle is the release pull request's title.
