@@ -265,3 +265,21 @@ func TestUnsignedBodyReachesReceiverUnchanged(t *testing.T) {
 		t.Errorf("body %q", got)
 	}
 }
+
+// PushAs is a push by someone other than the pull request's author: the
+// events name them as the sender.
+func TestPushAsNamesThePusher(t *testing.T) {
+	emu, repo := start(t)
+	rc := listen(t, emu)
+	repo.Commit("feature", map[string]string{"project.yaml": "v1"}, "Add project")
+	repo.OpenPR("feature", "main", "Add study", "ben")
+	sha := repo.PushAs("feature", "renovate[bot]", map[string]string{"project.yaml": "v2"})
+	got := rc.all()
+	if len(got) != 3 {
+		t.Fatalf("%d events delivered, want opened, synchronize, check_suite requested", len(got))
+	}
+	sync, ok := got[1].event.(*github.PullRequestEvent)
+	if !ok || sync.GetAction() != "synchronize" || sync.GetAfter() != sha || sync.GetSender().GetLogin() != "renovate[bot]" {
+		t.Errorf("synchronize: %+v", got[1].event)
+	}
+}
